@@ -1,0 +1,70 @@
+#include "sim/event_log.h"
+
+#include <gtest/gtest.h>
+
+namespace hindcast::sim {
+namespace {
+
+Event Sample(int64_t t, EventKind kind, uint64_t a, std::string_view payload = {}) {
+  return {.time = Instant::FromNanos(t), .node = 1, .kind = kind, .a = a, .payload = payload};
+}
+
+TEST(EventLogTest, FingerprintIgnoresRetention) {
+  EventLog full(EventLog::Retention::kFull);
+  EventLog lean(EventLog::Retention::kFingerprintOnly);
+  for (EventLog* log : {&full, &lean}) {
+    log->Append(Sample(5, EventKind::kSend, 2, "hello"));
+    log->Append(Sample(9, EventKind::kDeliver, 1));
+  }
+  EXPECT_EQ(full.fingerprint(), lean.fingerprint());
+  EXPECT_EQ(full.kept(), 2u);
+  EXPECT_EQ(lean.kept(), 0u);
+  EXPECT_EQ(full.event(0).payload, "hello");
+  EXPECT_EQ(full.event(1).seq, 2u);
+}
+
+TEST(EventLogTest, EveryFieldChangesTheFingerprint) {
+  auto fp = [](Event e) {
+    EventLog log(EventLog::Retention::kFingerprintOnly);
+    log.Append(e);
+    return log.fingerprint();
+  };
+  const Event base = Sample(5, EventKind::kSend, 2, "payload");
+  Event other = base;
+  other.time = Instant::FromNanos(6);
+  EXPECT_NE(fp(base), fp(other));
+  other = base;
+  other.node = 2;
+  EXPECT_NE(fp(base), fp(other));
+  other = base;
+  other.kind = EventKind::kDrop;
+  EXPECT_NE(fp(base), fp(other));
+  other = base;
+  other.cause = 1;
+  EXPECT_NE(fp(base), fp(other));
+  other = base;
+  other.b = 1;
+  EXPECT_NE(fp(base), fp(other));
+  other = base;
+  other.payload = "payloaD";
+  EXPECT_NE(fp(base), fp(other));
+}
+
+TEST(EventLogTest, ObserverSeesEveryEventWithSeq) {
+  EventLog log(EventLog::Retention::kFingerprintOnly);
+  std::vector<uint64_t> seen;
+  log.set_observer([&](const Event& e) { seen.push_back(e.seq); });
+  log.Append(Sample(1, EventKind::kNote, 0));
+  log.Append(Sample(2, EventKind::kNote, 0));
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2}));
+}
+
+TEST(EventLogTest, ToStringNamesKindAndCause) {
+  Event e = Sample(1500, EventKind::kDeliver, 3);
+  e.seq = 12;
+  e.cause = 9;
+  EXPECT_EQ(e.ToString(), "#12 t=1.500us n1 deliver cause=#9 a=3 b=0");
+}
+
+}  // namespace
+}  // namespace hindcast::sim

@@ -1,0 +1,181 @@
+#include "sim/simulator.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "sim/assert.h"
+
+namespace hindcast::sim {
+
+std::string_view StopReasonName(StopReason reason) {
+  switch (reason) {
+    case StopReason::kQuiescent: return "quiescent";
+    case StopReason::kTimeLimit: return "time-limit";
+    case StopReason::kStepLimit: return "step-limit";
+    case StopReason::kStopped: return "stopped";
+  }
+  return "unknown";
+}
+
+Simulator::Simulator(const SimulatorOptions& options)
+    : options_(options),
+      root_rng_(options.seed),
+      tie_rng_(root_rng_.Child("scheduler")),
+      log_(options.retention) {}
+
+// Nodes are destroyed before the queue so a node destructor may still cancel its timers.
+Simulator::~Simulator() {
+  for (NodeSlot& n : nodes_) n.node.reset();
+}
+
+bool Simulator::Later(const HeapEntry& x, const HeapEntry& y) {
+  if (x.time != y.time) return x.time > y.time;
+  if (x.tiebreak != y.tiebreak) return x.tiebreak > y.tiebreak;
+  return x.seq > y.seq;
+}
+
+uint32_t Simulator::AllocateSlot() {
+  if (!free_slots_.empty()) {
+    const uint32_t slot = free_slots_.back();
+    free_slots_.pop_back();
+    return slot;
+  }
+  HC_ASSERT_MSG(slots_.size() < UINT32_MAX - 1, "task slot limit reached");
+  slots_.emplace_back();
+  return static_cast<uint32_t>(slots_.size() - 1);
+}
+
+void Simulator::FreeSlot(uint32_t slot) {
+  Slot& s = slots_[slot];
+  s.task = nullptr;
+  ++s.generation;
+  free_slots_.push_back(slot);
+}
+
+TimerId Simulator::Schedule(Duration delay, Task task, NodeId owner) {
+  HC_ASSERT_MSG(delay >= Duration::Zero(), "cannot schedule in the past");
+  return ScheduleAt(now_ + delay, std::move(task), owner);
+}
+
+TimerId Simulator::ScheduleAt(Instant when, Task task, NodeId owner) {
+  HC_ASSERT_MSG(when >= now_, "cannot schedule in the past");
+  HC_ASSERT(task != nullptr);
+  const uint32_t slot = AllocateSlot();
+  Slot& s = slots_[slot];
+  s.task = std::move(task);
+  s.cause = trigger_;
+  s.owner = owner;
+  s.owner_incarnation = owner == kNoNode ? 0 : incarnation(owner);
+  const uint64_t tiebreak = options_.shuffle_ties ? tie_rng_.Next() : 0;
+  heap_.push_back({when.ns(), tiebreak, next_task_seq_++, slot, s.generation});
+  std::push_heap(heap_.begin(), heap_.end(), Later);
+  return {slot, s.generation};
+}
+
+void Simulator::Cancel(TimerId id) {
+  if (!id.valid() || id.slot >= slots_.size()) return;
+  if (slots_[id.slot].generation != id.generation) return;  // Already ran or cancelled.
+  FreeSlot(id.slot);
+}
+
+RunResult Simulator::Run(const RunLimits& limits) {
+  stop_requested_ = false;
+  uint64_t steps = 0;
+  while (true) {
+    if (stop_requested_) return {StopReason::kStopped, steps};
+    if (heap_.empty()) return {StopReason::kQuiescent, steps};
+    if (steps >= limits.step_limit) return {StopReason::kStepLimit, steps};
+    const HeapEntry top = heap_.front();
+    if (top.time > limits.time_limit.ns()) {
+      if (limits.time_limit > now_) now_ = limits.time_limit;
+      return {StopReason::kTimeLimit, steps};
+    }
+    std::pop_heap(heap_.begin(), heap_.end(), Later);
+    heap_.pop_back();
+    Slot& s = slots_[top.slot];
+    if (s.generation != top.generation) continue;  // Cancelled.
+    HC_ASSERT(top.time >= now_.ns());
+    now_ = Instant::FromNanos(top.time);
+    const bool owner_died = s.owner != kNoNode && nodes_[s.owner].incarnation != s.owner_incarnation;
+    if (owner_died) {
+      FreeSlot(top.slot);
+      continue;
+    }
+    Task task = std::move(s.task);
+    trigger_ = s.cause;
+    FreeSlot(top.slot);
+    ++steps;
+    ++total_steps_;
+    task();
+    trigger_ = 0;
+  }
+}
+
+void Simulator::AddNode(NodeId id, std::string name, NodeFactory factory) {
+  HC_ASSERT_MSG(id < 1u << 20, "node ids are dense small integers");
+  HC_ASSERT(factory != nullptr);
+  if (nodes_.size() <= id) nodes_.resize(id + 1);
+  NodeSlot& n = nodes_[id];
+  HC_ASSERT_MSG(n.factory == nullptr, "node id registered twice");
+  n.name = std::move(name);
+  n.factory = std::move(factory);
+  n.up = true;
+  n.node = n.factory(id);
+  HC_ASSERT(n.node != nullptr);
+  n.node->Start();
+}
+
+bool Simulator::IsUp(NodeId id) const { return HasNode(id) && nodes_[id].up; }
+
+Node* Simulator::node(NodeId id) { return IsUp(id) ? nodes_[id].node.get() : nullptr; }
+
+const std::string& Simulator::node_name(NodeId id) const {
+  HC_ASSERT(HasNode(id));
+  return nodes_[id].name;
+}
+
+uint64_t Simulator::incarnation(NodeId id) const {
+  HC_ASSERT(HasNode(id));
+  return nodes_[id].incarnation;
+}
+
+bool Simulator::Crash(NodeId id) {
+  HC_ASSERT(HasNode(id));
+  NodeSlot& n = nodes_[id];
+  if (!n.up) return false;
+  Record({.node = id, .kind = EventKind::kCrash, .a = n.incarnation});
+  n.up = false;
+  ++n.incarnation;
+  n.node.reset();
+  for (CrashObserver& observer : crash_observers_) observer(id);
+  return true;
+}
+
+bool Simulator::Restart(NodeId id) {
+  HC_ASSERT(HasNode(id));
+  NodeSlot& n = nodes_[id];
+  if (n.up) return false;
+  Record({.node = id, .kind = EventKind::kRestart, .a = n.incarnation});
+  n.up = true;
+  n.node = n.factory(id);
+  HC_ASSERT(n.node != nullptr);
+  n.node->Start();
+  return true;
+}
+
+void Simulator::AddCrashObserver(CrashObserver observer) {
+  crash_observers_.push_back(std::move(observer));
+}
+
+uint64_t Simulator::Record(Event event) {
+  event.time = now_;
+  if (event.cause == 0) event.cause = trigger_;
+  return log_.Append(event);
+}
+
+uint64_t Simulator::RecordTrigger(Event event) {
+  trigger_ = Record(event);
+  return trigger_;
+}
+
+}  // namespace hindcast::sim

@@ -1,0 +1,120 @@
+#include "sim/simulator.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace hindcast::sim {
+namespace {
+
+TEST(SimulatorTest, RunsTasksInTimeOrder) {
+  Simulator sim({.seed = 1});
+  std::vector<int> order;
+  sim.Schedule(Duration::Millis(3), [&] { order.push_back(3); });
+  sim.Schedule(Duration::Millis(1), [&] { order.push_back(1); });
+  sim.Schedule(Duration::Millis(2), [&] { order.push_back(2); });
+  RunResult r = sim.Run({});
+  EXPECT_EQ(r.reason, StopReason::kQuiescent);
+  EXPECT_EQ(r.steps, 3u);
+  EXPECT_EQ(order, (std::vector<int>{1, 2, 3}));
+  EXPECT_EQ(sim.Now(), Instant::Zero() + Duration::Millis(3));
+}
+
+TEST(SimulatorTest, SameTimeTasksKeepSchedulingOrderWithoutShuffle) {
+  Simulator sim({.seed = 1, .shuffle_ties = false});
+  std::vector<int> order;
+  for (int i = 0; i < 10; ++i) sim.Schedule(Duration::Zero(), [&, i] { order.push_back(i); });
+  sim.Run({});
+  EXPECT_EQ(order, (std::vector<int>{0, 1, 2, 3, 4, 5, 6, 7, 8, 9}));
+}
+
+std::vector<int> ShuffledOrder(uint64_t seed) {
+  Simulator sim({.seed = seed});
+  std::vector<int> order;
+  for (int i = 0; i < 20; ++i) sim.Schedule(Duration::Zero(), [&, i] { order.push_back(i); });
+  sim.Run({});
+  return order;
+}
+
+TEST(SimulatorTest, SameTimeShuffleIsSeeded) {
+  EXPECT_EQ(ShuffledOrder(5), ShuffledOrder(5));
+  EXPECT_NE(ShuffledOrder(5), ShuffledOrder(6));
+}
+
+TEST(SimulatorTest, CancelledTaskDoesNotRun) {
+  Simulator sim({.seed = 1});
+  int ran = 0;
+  TimerId id = sim.Schedule(Duration::Millis(1), [&] { ++ran; });
+  sim.Cancel(id);
+  sim.Cancel(id);  // Cancelling twice is harmless.
+  sim.Run({});
+  EXPECT_EQ(ran, 0);
+}
+
+TEST(SimulatorTest, TimeAndStepLimitsStopTheRun) {
+  Simulator sim({.seed = 1});
+  int ran = 0;
+  for (int i = 1; i <= 10; ++i) sim.Schedule(Duration::Millis(i), [&] { ++ran; });
+  RunResult r = sim.Run({.time_limit = Instant::Zero() + Duration::Micros(4500)});
+  EXPECT_EQ(r.reason, StopReason::kTimeLimit);
+  EXPECT_EQ(ran, 4);
+  EXPECT_EQ(sim.Now(), Instant::Zero() + Duration::Micros(4500));
+  r = sim.Run({.step_limit = 2});
+  EXPECT_EQ(r.reason, StopReason::kStepLimit);
+  EXPECT_EQ(ran, 6);
+}
+
+class CountingNode : public Node {
+ public:
+  CountingNode(Simulator& sim, NodeId id, int* starts, int* fired)
+      : sim_(sim), id_(id), fired_(fired) {
+    ++*starts;
+  }
+  void Start() override {
+    sim_.Schedule(Duration::Millis(10), [this] { ++*fired_; }, id_);
+  }
+  void Receive(NodeId, std::string_view) override {}
+
+ private:
+  Simulator& sim_;
+  NodeId id_;
+  int* fired_;
+};
+
+TEST(SimulatorTest, CrashDiscardsTheNodesTimersAndRestartRebuildsIt) {
+  Simulator sim({.seed = 1});
+  int starts = 0;
+  int fired = 0;
+  std::vector<NodeId> crashed;
+  sim.AddCrashObserver([&](NodeId id) { crashed.push_back(id); });
+  sim.AddNode(0, "n0", [&](NodeId id) {
+    return std::make_unique<CountingNode>(sim, id, &starts, &fired);
+  });
+  EXPECT_TRUE(sim.IsUp(0));
+  sim.Schedule(Duration::Millis(5), [&] { EXPECT_TRUE(sim.Crash(0)); });
+  sim.Schedule(Duration::Millis(20), [&] { EXPECT_TRUE(sim.Restart(0)); });
+  sim.Run({});
+  EXPECT_EQ(starts, 2);
+  EXPECT_EQ(fired, 1);  // The first incarnation's timer died with it.
+  EXPECT_EQ(crashed, (std::vector<NodeId>{0}));
+  EXPECT_EQ(sim.incarnation(0), 1u);
+  EXPECT_FALSE(sim.Restart(0));
+}
+
+TEST(SimulatorTest, EventsRecordTheirTriggerAsCause) {
+  Simulator sim({.seed = 1, .retention = EventLog::Retention::kFull});
+  sim.Schedule(Duration::Millis(1), [&] {
+    const uint64_t send = sim.RecordTrigger({.node = 1, .kind = EventKind::kSend});
+    sim.Schedule(Duration::Millis(1), [&, send] {
+      sim.RecordTrigger({.node = 2, .kind = EventKind::kDeliver, .cause = send});
+      sim.Record({.node = 2, .kind = EventKind::kNote});
+    });
+  });
+  sim.Run({});
+  ASSERT_EQ(sim.log().kept(), 3u);
+  EXPECT_EQ(sim.log().event(1).cause, 1u);
+  EXPECT_EQ(sim.log().event(2).cause, 2u);
+}
+
+}  // namespace
+}  // namespace hindcast::sim
