@@ -22,6 +22,9 @@
 
 namespace hindcast::sim {
 
+// Fault and probability rates are integers in parts per million of draws.
+inline constexpr uint32_t kPartsPerMillion = 1'000'000;
+
 // splitmix64's finalizer: a bijective 64-bit mixer, also used to derive stream identities.
 uint64_t Mix64(uint64_t x);
 

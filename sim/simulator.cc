@@ -122,7 +122,9 @@ void Simulator::AddNode(NodeId id, std::string name, NodeFactory factory) {
   n.up = true;
   n.node = n.factory(id);
   HC_ASSERT(n.node != nullptr);
-  n.node->Start();
+  // Boot as a task so every node of a cluster is registered before any of them starts and
+  // sends its first message.
+  Schedule(Duration::Zero(), [this, id] { nodes_[id].node->Start(); }, id);
 }
 
 bool Simulator::IsUp(NodeId id) const { return HasNode(id) && nodes_[id].up; }

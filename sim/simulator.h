@@ -84,7 +84,8 @@ class Simulator {
   size_t pending_tasks() const { return heap_.size(); }
 
   // --- Nodes ---------------------------------------------------------------------------
-  // Registers node `id` (ids are dense small integers) and boots it: factory + Start().
+  // Registers node `id` (ids are dense small integers) and builds it with its factory; its
+  // Start() runs as the first task at the current time, once the caller has added the rest.
   void AddNode(NodeId id, std::string name, NodeFactory factory);
   bool IsUp(NodeId id) const;
   bool HasNode(NodeId id) const { return id < nodes_.size() && nodes_[id].factory != nullptr; }

@@ -1,0 +1,145 @@
+#include "nodes/world.h"
+
+#include <utility>
+
+#include "sim/assert.h"
+
+namespace hindcast::nodes {
+
+class World::Env : public NodeEnv {
+ public:
+  Env(World& world, sim::NodeId id, sim::Disk* disk)
+      : world_(world), id_(id), disk_(disk), rng_(0) {}
+
+  void BeginIncarnation() {
+    rng_ = world_.sim_.root_rng().Child("node", id_).Child("incarnation",
+                                                            world_.sim_.incarnation(id_));
+  }
+
+  sim::NodeId id() const override { return id_; }
+  int64_t PhysicalNowNs() override {
+    return world_.physical_clock(id_).Read(world_.sim_.Now());
+  }
+  void Send(sim::NodeId to, std::string bytes) override {
+    world_.network_.Send(id_, to, std::move(bytes));
+  }
+  sim::TimerId SetTimer(sim::Duration delay, sim::Task task) override {
+    return world_.sim_.Schedule(delay, std::move(task), id_);
+  }
+  void CancelTimer(sim::TimerId id) override { world_.sim_.Cancel(id); }
+  sim::Disk* disk() override { return disk_; }
+  sim::Rng& rng() override { return rng_; }
+  uint64_t Record(sim::Event event) override {
+    event.node = id_;
+    return world_.sim_.Record(event);
+  }
+
+ private:
+  World& world_;
+  sim::NodeId id_;
+  sim::Disk* disk_;
+  sim::Rng rng_;
+};
+
+World::World(const WorldOptions& options)
+    : options_(options),
+      sim_({.seed = options.seed, .shuffle_ties = options.shuffle_ties,
+            .retention = options.retention}),
+      network_(sim_, options.network),
+      disks_(sim_, options.disk),
+      oracle_(sim_, options.max_clock_offset),
+      clock_rng_(sim_.root_rng().Child("clocks")) {}
+
+World::~World() = default;
+
+void World::AddServer(sim::NodeId id, std::string name, Factory factory) {
+  Add(id, std::move(name), std::move(factory), /*server=*/true);
+}
+
+void World::AddClient(sim::NodeId id, std::string name, Factory factory) {
+  Add(id, std::move(name), std::move(factory), /*server=*/false);
+}
+
+void World::Add(sim::NodeId id, std::string name, Factory factory, bool server) {
+  HC_ASSERT_MSG(!envs_.contains(id), "node added twice");
+  sim::Rng clock_rng = clock_rng_.Child("node", id);
+  clocks_[id] = std::make_unique<clock::PhysicalClock>(
+      clock::PhysicalClock::Random(clock_rng, options_.max_clock_offset));
+  oracle_.Register(id, clocks_[id].get());
+  sim::Disk* disk = server ? &disks_.Add(id) : nullptr;
+  envs_[id] = std::make_unique<Env>(*this, id, disk);
+  (server ? servers_ : all_).push_back(id);
+  if (server) all_.push_back(id);
+  Env* env = envs_[id].get();
+  sim_.AddNode(id, std::move(name),
+               [env, factory = std::move(factory)](sim::NodeId) mutable {
+                 env->BeginIncarnation();
+                 return factory(*env);
+               });
+}
+
+clock::PhysicalClock& World::physical_clock(sim::NodeId id) {
+  auto it = clocks_.find(id);
+  HC_ASSERT(it != clocks_.end());
+  return *it->second;
+}
+
+sim::FaultTopology World::topology() const {
+  return {.crashable = servers_, .all = all_, .max_clock_offset = options_.max_clock_offset};
+}
+
+bool World::CrashNode(sim::NodeId node) { return sim_.Crash(node); }
+
+bool World::RestartNode(sim::NodeId node) {
+  if (!sim_.Restart(node)) return false;
+  oracle_.OnRestart(node);
+  return true;
+}
+
+bool World::Partition(const std::vector<sim::NodeId>& a, const std::vector<sim::NodeId>& b) {
+  network_.Partition(a, b);
+  partitioned_ = true;
+  return true;
+}
+
+bool World::BlockOneWay(sim::NodeId from, sim::NodeId to) {
+  if (network_.IsBlocked(from, to)) return false;
+  network_.BlockOneWay(from, to);
+  partitioned_ = true;
+  return true;
+}
+
+bool World::HealAll() {
+  network_.Heal();
+  return std::exchange(partitioned_, false);
+}
+
+bool World::ClogNode(sim::NodeId node, sim::Duration duration) {
+  network_.Clog(node, duration);
+  return true;
+}
+
+bool World::Swizzle(const std::vector<sim::NodeId>& nodes, sim::Duration step,
+                    sim::Duration hold) {
+  if (nodes.empty()) return false;
+  network_.Swizzle(nodes, step, hold);
+  return true;
+}
+
+bool World::JumpClock(sim::NodeId node, int64_t delta_ns) {
+  if (delta_ns == 0) return false;
+  physical_clock(node).Jump(sim::Duration::Nanos(delta_ns), sim_.Now());
+  oracle_.OnClockJump(node, sim::Duration::Nanos(delta_ns));
+  return true;
+}
+
+bool World::SetDiskFaults(sim::NodeId node, const sim::DiskFaultRates& rates,
+                          sim::Duration duration) {
+  if (!disks_.Has(node)) return false;
+  sim::Disk& disk = disks_.disk(node);
+  disk.SetFaults(rates);
+  sim_.Schedule(duration, [&disk] { disk.ClearFaults(); });
+  return true;
+}
+
+}  // namespace hindcast::nodes

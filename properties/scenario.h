@@ -1,0 +1,53 @@
+// Scenarios as data: the textproto form of a run (properties/scenario.proto), its
+// validation, and the conversion to the runner's structs.
+//
+//   absl::StatusOr<SeedCase> c = ReadSeedCaseFile("seeds/register_ack_bug_17.textproto");
+//   if (!c.ok()) { std::cerr << c.status().message() << "\n"; return 2; }
+//   absl::StatusOr<RegisterScenario> s = ToRegisterScenario(c->scenario());
+//
+// Every error names the problem in one line: a malformed textproto names the line and
+// column, an unknown fault type or profile names the value.
+#ifndef HINDCAST_PROPERTIES_SCENARIO_H_
+#define HINDCAST_PROPERTIES_SCENARIO_H_
+
+#include <string>
+#include <string_view>
+
+#include "absl/status/statusor.h"
+#include "properties/register_run.h"
+#include "properties/scenario.pb.h"
+#include "sim/fault_plan.h"
+
+namespace hindcast::properties {
+
+// The planted bugs of the demo register; `--bug=list` prints them.
+struct BugInfo {
+  std::string_view name;
+  std::string_view exposing_settings;  // key=value words matching the CLI flags.
+  std::string_view breaks;
+};
+const std::vector<BugInfo>& RegisterBugs();
+
+absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_count);
+FaultPlanProto ToProto(const sim::FaultPlan& plan);
+
+absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& scenario);
+Scenario ToProto(const RegisterScenario& scenario);
+
+absl::StatusOr<std::string> ReadTextFile(const std::string& path);
+absl::StatusOr<SeedCase> ParseSeedCase(std::string_view text, std::string_view source_name);
+absl::StatusOr<SeedCase> ReadSeedCaseFile(const std::string& path);
+absl::StatusOr<FaultPlanProto> ReadFaultPlanFile(const std::string& path);
+std::string ToTextproto(const google::protobuf::Message& message);
+// Writes `contents` to `path` atomically (a temporary file renamed over it), so a failure
+// never leaves a half-written file.
+absl::Status WriteFileAtomically(const std::string& path, std::string_view contents);
+
+std::string FingerprintHex(uint64_t fingerprint);
+
+// The one-line command that replays `scenario`.
+std::string ReplayCommand(const RegisterScenario& scenario);
+
+}  // namespace hindcast::properties
+
+#endif  // HINDCAST_PROPERTIES_SCENARIO_H_
