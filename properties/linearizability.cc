@@ -84,6 +84,37 @@ std::vector<RegOp> Collect(const History& history, int64_t key) {
   return ops;
 }
 
+// A concrete witness for the most common violation, with unique written values: a read that
+// began after a newer write had been acknowledged, yet returned an older value. "Older"
+// means the write of the value read (if any) completed before the newer write began, so
+// real time orders the two writes and the read must follow both.
+std::string StaleReadWitness(const std::vector<RegOp>& ops) {
+  for (const RegOp& read : ops) {
+    if (read.is_write || read.info) continue;
+    const RegOp* source = nullptr;
+    for (const RegOp& w : ops) {
+      if (w.is_write && w.value == read.value) source = &w;
+    }
+    for (const RegOp& newer : ops) {
+      if (!newer.is_write || newer.info || newer.value == read.value) continue;
+      if (newer.return_ns >= read.call_ns) continue;
+      const bool source_older = source == nullptr || (!source->info &&
+                                                      source->return_ns < newer.call_ns);
+      if (!source_older) continue;
+      const std::string read_value = read.value.has_value() ? absl::StrCat(*read.value) : "nil";
+      return absl::StrCat(
+          "stale read: process ", read.process, " read ", read_value, " (invoked at ",
+          read.call_ns, "ns), but process ", newer.process, " had already written ",
+          *newer.value, " (acknowledged at ", newer.return_ns, "ns), and ",
+          source == nullptr ? std::string("the initial empty value precedes every write")
+                            : absl::StrCat("the write of ", read_value, " had completed at ",
+                                           source->return_ns, "ns, before that write began"),
+          ": the acknowledged write of ", *newer.value, " was lost");
+    }
+  }
+  return "";
+}
+
 }  // namespace
 
 LinearizabilityResult CheckRegisterLinearizable(const History& history, int64_t key,
@@ -206,6 +237,8 @@ LinearizabilityResult CheckRegisterLinearizable(const History& history, int64_t 
       ops.size(), " operations, and no order can place ",
       best_blocker >= 0 ? Describe(ops[best_blocker]) : std::string("an operation"),
       " before it completes");
+  const std::string witness = StaleReadWitness(ops);
+  if (!witness.empty()) result.explanation = absl::StrCat(witness, "; ", result.explanation);
   return result;
 }
 

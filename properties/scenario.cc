@@ -1,5 +1,6 @@
 #include "properties/scenario.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
@@ -91,6 +92,17 @@ absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_c
     if ((needs_node && p.nodes().empty()) || (needs_other && p.others().empty())) {
       return absl::InvalidArgumentError(
           absl::StrCat(where, ": ", p.type(), " needs nodes", needs_other ? " and others" : ""));
+    }
+    if (*type == sim::FaultType::kPartition) {
+      for (uint32_t n : p.nodes()) {
+        if (std::find(p.others().begin(), p.others().end(), n) != p.others().end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": node ", n, " is on both sides of the partition"));
+        }
+      }
+    }
+    if (*type == sim::FaultType::kBlockOneWay && p.nodes(0) == p.others(0)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": a node cannot block itself"));
     }
     if (p.read_corrupt_ppm() > 1'000'000 || p.write_corrupt_ppm() > 1'000'000 ||
         p.misdirect_ppm() > 1'000'000) {

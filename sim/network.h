@@ -56,7 +56,9 @@
 
 namespace hindcast::sim {
 
-// Probabilities are integer parts per million; no floating point decides anything in a run.
+// Probabilities are integer parts per million (kPartsPerMillion, sim/random.h), so no
+// floating point decides anything in a run.
+//
 // The longest latency a link may be configured with; longer is a configuration mistake.
 inline constexpr Duration kMaxLinkLatency = Duration::Seconds(3600);
 // Node ids are dense small integers (the simulator enforces the same bound).
@@ -182,6 +184,13 @@ class Network {
   // by one, one every `step`, in `order`. Each clog is one Clog call at its start (so one
   // kClog event each) whose length makes it end at the node's release time. Returns when
   // the last node is released. Nodes must be distinct.
+  //
+  // This is FoundationDB's swizzle (RandomClogging's swizzleClogClient): there, each chosen
+  // node's clog starts at a random time in the first half of a window and ends at a random
+  // time in the second half, so all are clogged at the midpoint and they come back in an
+  // order unrelated to the one they stalled in — which is what exposes bugs in recovery
+  // ordering. Here the times are regular (so tests can assert them) and the release order is
+  // reversed or seeded-random; choosing which nodes to swizzle is the fault plan's job.
   Instant Swizzle(const std::vector<NodeId>& nodes, Duration step, Duration hold,
                   SwizzleUnclogOrder order = SwizzleUnclogOrder::kReverse);
   // When the side(s) of `node` stop being clogged; at or before Now() means not clogged.

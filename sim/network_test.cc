@@ -575,6 +575,7 @@ TEST(NetworkTest, DestroyingTheNetworkCancelsItsPendingTasks) {
     sim.AddNode(id, "n",
                 [&](NodeId self) { return std::make_unique<SinkNode>(&sim, self, &inbox); });
   }
+  sim.Run({});  // Boots the nodes (Start runs as a task).
   {
     Network net(sim, {.default_link = Fixed(Ms(1))});
     net.Send(1, 2, "reorder-path");
