@@ -104,15 +104,5 @@ RC_GTEST_PROP(RegisterRunProperty, CorrectRegisterIsLinearizableUnderArbitraryFa
   RC_ASSERT(r.verdict != Verdict::kViolation);
 }
 
-// The long sweeps of the issue: 2,000 seeds of the correct register under heavy faults.
-TEST(RegisterSweep, CorrectRegisterSurvives2000HeavySeeds) {
-  for (uint64_t seed = 1; seed <= 2000; ++seed) {
-    const RunReport r = RunRegister({.seed = seed, .faults = sim::FaultProfile::kHeavy}, {});
-    ASSERT_NE(r.verdict, Verdict::kViolation)
-        << "seed " << seed << ": " << r.explanation << "\nreplay: "
-        << ReplayCommand({.seed = seed, .faults = sim::FaultProfile::kHeavy});
-  }
-}
-
 }  // namespace
 }  // namespace hindcast::properties

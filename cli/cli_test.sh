@@ -1,0 +1,153 @@
+#!/usr/bin/env bash
+# End-to-end tests of the `hindcast` command: exit codes, the final line, bad input, the
+# determinism check, sweeps and replay. Usage: cli_test.sh path/to/hindcast
+set -u
+hindcast=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+failures=0
+passed=0
+
+# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit code, keeps its output.
+expect() {
+  local want=$1 what=$2
+  shift 3
+  "$@" >"$tmp/out" 2>"$tmp/err"
+  local got=$?
+  if [ "$got" -ne "$want" ]; then
+    echo "FAIL: $what: exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err" | head -20
+    failures=$((failures + 1))
+  else
+    passed=$((passed + 1))
+  fi
+}
+# contains FILE PATTERN DESCRIPTION
+contains() {
+  if grep -qE -- "$2" "$1"; then passed=$((passed + 1)); else
+    echo "FAIL: $3: no /$2/ in output"; sed 's/^/  | /' "$1" | head -20
+    failures=$((failures + 1))
+  fi
+}
+one_line_error() {
+  if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^hindcast: " "$tmp/err"; then
+    passed=$((passed + 1))
+  else
+    echo "FAIL: $1: stderr is not one 'hindcast: ...' line"; sed 's/^/  | /' "$tmp/err"
+    failures=$((failures + 1))
+  fi
+}
+
+# A run ends with the fingerprint line and exit 0 when it holds.
+expect 0 "run ok" -- "$hindcast" run --seed=3 --faults=light
+contains "$tmp/out" '^fingerprint=[0-9a-f]{16} verdict=ok$' "run final line"
+tail -n1 "$tmp/out" >"$tmp/first"
+expect 0 "run again" -- "$hindcast" run --seed=3 --faults=light
+tail -n1 "$tmp/out" >"$tmp/second"
+if cmp -s "$tmp/first" "$tmp/second"; then passed=$((passed + 1)); else
+  echo "FAIL: same seed, different final line"; failures=$((failures + 1)); fi
+
+# --check-determinism runs twice and compares every event.
+expect 0 "check determinism" -- "$hindcast" run --seed=9 --faults=heavy --check-determinism
+contains "$tmp/out" '^determinism: 2 runs, [0-9]+ events identical$' "determinism line"
+
+# A planted bug gives exit 1, verdict=violation and a replay command that reproduces it.
+expect 1 "violation" -- "$hindcast" run --seed=77 --faults=light --bug=ack_before_replicate
+contains "$tmp/out" 'verdict=violation$' "violation final line"
+contains "$tmp/out" '^replay: hindcast run .*--seed=77' "replay command"
+tail -n1 "$tmp/out" >"$tmp/violation"
+replay=$(sed -n 's/^replay: hindcast //p' "$tmp/out")
+expect 1 "replay command" -- "$hindcast" $replay
+tail -n1 "$tmp/out" >"$tmp/replayed"
+if cmp -s "$tmp/violation" "$tmp/replayed"; then passed=$((passed + 1)); else
+  echo "FAIL: replay command gave a different final line"; failures=$((failures + 1)); fi
+
+# --bug=list: name, settings as key=value words, a sentence.
+expect 0 "bug list" -- "$hindcast" run --bug=list
+contains "$tmp/out" '^ack_before_replicate( [a-z_]+=[a-z_]+)+ [A-Za-z]' "bug list line"
+
+# --save writes a seed case that `replay` reproduces; a mismatch is exit 1.
+expect 1 "save" -- "$hindcast" run --seed=77 --faults=light --bug=ack_before_replicate \
+  --save="$tmp/case.textproto"
+expect 0 "replay saved case" -- "$hindcast" replay "$tmp/case.textproto"
+contains "$tmp/out" '^replayed: fingerprint and verdict match' "replay match"
+sed 's/expected_fingerprint: "[0-9a-f]*"/expected_fingerprint: "0000000000000000"/' \
+  "$tmp/case.textproto" >"$tmp/wrong.textproto"
+expect 1 "replay mismatch" -- "$hindcast" replay "$tmp/wrong.textproto"
+contains "$tmp/out" '^MISMATCH: fingerprint' "mismatch named"
+
+# A fault plan from a file.
+cat >"$tmp/plan.textproto" <<'PLAN'
+actions { at_ns: 100000000 type: "crash" nodes: 0 }
+actions { at_ns: 300000000 type: "restart" nodes: 0 }
+PLAN
+expect 0 "plan file" -- "$hindcast" run --seed=5 --plan="$tmp/plan.textproto"
+contains "$tmp/out" '^faults: 2 planned, 2 applied' "plan applied"
+
+# Sweeps: JSON lines for failing seeds, in seed order, with replay commands; shards split.
+expect 1 "sweep with bug" -- "$hindcast" sweep --seeds=1..300 --faults=heavy \
+  --bug=ack_before_replicate --jobs=2
+contains "$tmp/out" '^\{"seed":[0-9]+,"verdict":"violation",.*"replay":"hindcast run ' "sweep json"
+contains "$tmp/err" '^sweep: 300 seeds' "sweep summary"
+cut -d, -f1 "$tmp/out" | tr -dc '0-9\n' >"$tmp/seeds"
+if sort -n -c "$tmp/seeds" 2>/dev/null; then passed=$((passed + 1)); else
+  echo "FAIL: sweep output not in seed order"; failures=$((failures + 1)); fi
+expect 0 "sweep clean" -- "$hindcast" sweep --seeds=1..100 --faults=heavy
+if [ ! -s "$tmp/out" ]; then passed=$((passed + 1)); else
+  echo "FAIL: clean sweep printed failures"; failures=$((failures + 1)); fi
+expect 1 "shard 1/2" -- "$hindcast" sweep --seeds=1..300 --faults=heavy \
+  --bug=ack_before_replicate --shard=1/2
+cp "$tmp/out" "$tmp/shard1"
+expect 1 "shard 2/2" -- "$hindcast" sweep --seeds=1..300 --faults=heavy \
+  --bug=ack_before_replicate --shard=2/2
+cat "$tmp/shard1" "$tmp/out" | sort >"$tmp/shards"
+"$hindcast" sweep --seeds=1..300 --faults=heavy --bug=ack_before_replicate 2>/dev/null |
+  sort >"$tmp/whole"
+if cmp -s "$tmp/shards" "$tmp/whole"; then passed=$((passed + 1)); else
+  echo "FAIL: shards 1/2 + 2/2 differ from the whole sweep"; failures=$((failures + 1)); fi
+
+# Bad input: one line on stderr naming the problem, exit 2, no output file written.
+expect 2 "no command" -- "$hindcast"
+expect 2 "unknown command" -- "$hindcast" frobnicate
+one_line_error "unknown command"
+expect 2 "unknown flag" -- "$hindcast" run --sed=3
+one_line_error "unknown flag"
+contains "$tmp/err" 'unknown flag --sed' "unknown flag named"
+expect 2 "flag of another command" -- "$hindcast" run --seeds=1..3
+one_line_error "flag of another command"
+expect 2 "bad int" -- "$hindcast" run --seed=abc
+one_line_error "bad int"
+expect 2 "bad profile" -- "$hindcast" run --faults=medium
+one_line_error "bad profile"
+expect 2 "bad bug" -- "$hindcast" run --bug=nope
+one_line_error "bad bug"
+expect 2 "malformed seeds" -- "$hindcast" sweep --seeds=1-100
+one_line_error "malformed seeds"
+contains "$tmp/err" 'malformed --seeds' "malformed seeds named"
+expect 2 "empty seeds" -- "$hindcast" sweep --seeds=9..1
+expect 2 "malformed shard" -- "$hindcast" sweep --seeds=1..10 --shard=3/2
+one_line_error "malformed shard"
+expect 2 "zero shard" -- "$hindcast" sweep --seeds=1..10 --shard=0/2
+expect 2 "bad jobs" -- "$hindcast" sweep --seeds=1..10 --jobs=0
+expect 2 "missing plan" -- "$hindcast" run --plan="$tmp/nope.textproto"
+one_line_error "missing plan"
+echo 'actions { at_ns: 5 type: "crash" nodes: 0 ' >"$tmp/bad_plan.textproto"
+expect 2 "malformed plan" -- "$hindcast" run --plan="$tmp/bad_plan.textproto"
+one_line_error "malformed plan"
+contains "$tmp/err" 'malformed textproto: line' "malformed plan names the line"
+echo 'actions { at_ns: 5 type: "explode" nodes: 0 }' >"$tmp/bad_type.textproto"
+expect 2 "bad fault type" -- "$hindcast" run --plan="$tmp/bad_type.textproto"
+contains "$tmp/err" 'unknown type "explode"' "bad fault type named"
+expect 2 "missing seed file" -- "$hindcast" replay "$tmp/nope.textproto"
+one_line_error "missing seed file"
+expect 2 "replay without file" -- "$hindcast" replay
+echo 'scenario { seed: banana }' >"$tmp/bad_case.textproto"
+expect 2 "malformed seed file" -- "$hindcast" replay "$tmp/bad_case.textproto"
+one_line_error "malformed seed file"
+expect 2 "save into missing dir" -- "$hindcast" run --seed=1 --save="$tmp/no/such/dir/x.textproto"
+if [ ! -e "$tmp/no/such/dir/x.textproto.tmp" ]; then passed=$((passed + 1)); else
+  echo "FAIL: half-written file left"; failures=$((failures + 1)); fi
+expect 0 "help" -- "$hindcast" sweep --help
+contains "$tmp/out" '--shard' "help lists flags"
+
+echo "cli: $passed passed, $failures failed"
+[ "$failures" -eq 0 ]

@@ -1,0 +1,122 @@
+#include "sim/fault_plan.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace hindcast::sim {
+namespace {
+
+const FaultTopology kTopology{.crashable = {0, 1, 2}, .all = {0, 1, 2, 3, 4}};
+
+TEST(FaultPlanTest, NoneIsEmptyAndProfilesAreSeeded) {
+  EXPECT_TRUE(GenerateFaultPlan(Rng(1), FaultProfile::kNone, kTopology, Duration::Seconds(1))
+                  .actions.empty());
+  const FaultPlan a = GenerateFaultPlan(Rng(7), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+  const FaultPlan b = GenerateFaultPlan(Rng(7), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+  const FaultPlan c = GenerateFaultPlan(Rng(8), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+  ASSERT_EQ(a.actions.size(), b.actions.size());
+  for (size_t i = 0; i < a.actions.size(); ++i) {
+    EXPECT_EQ(a.actions[i].ToString(), b.actions[i].ToString());
+  }
+  std::string as, cs;
+  for (const FaultAction& x : a.actions) as += x.ToString() + "\n";
+  for (const FaultAction& x : c.actions) cs += x.ToString() + "\n";
+  EXPECT_NE(as, cs);
+}
+
+TEST(FaultPlanTest, GeneratedPlansAreSortedRestartEveryCrashAndEndHealed) {
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    for (FaultProfile p : {FaultProfile::kLight, FaultProfile::kHeavy}) {
+      const FaultPlan plan = GenerateFaultPlan(Rng(seed), p, kTopology, Duration::Seconds(1));
+      ASSERT_FALSE(plan.actions.empty());
+      EXPECT_EQ(plan.actions.back().type, FaultType::kHeal);
+      int crashes = 0, restarts = 0;
+      for (size_t i = 0; i < plan.actions.size(); ++i) {
+        const FaultAction& a = plan.actions[i];
+        if (i > 0) EXPECT_LE(plan.actions[i - 1].at, a.at);
+        EXPECT_LE(a.at, Duration::Seconds(1));
+        crashes += a.type == FaultType::kCrash;
+        restarts += a.type == FaultType::kRestart;
+        if (a.type == FaultType::kCrash) EXPECT_LE(a.nodes[0], 2u) << "only servers crash";
+        if (a.type == FaultType::kDiskFaults) EXPECT_NE(p, FaultProfile::kLight);
+      }
+      EXPECT_EQ(crashes, restarts);
+    }
+  }
+}
+
+TEST(FaultPlanTest, HeavyPlansSometimesBreakTheClockBound) {
+  int breaking = 0;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    for (const FaultAction& a :
+         GenerateFaultPlan(Rng(seed), FaultProfile::kHeavy, kTopology, Duration::Seconds(1)).actions) {
+      if (a.type == FaultType::kClockJump &&
+          (a.jump_ns > kTopology.max_clock_offset.ns() || -a.jump_ns > kTopology.max_clock_offset.ns())) {
+        ++breaking;
+      }
+    }
+  }
+  EXPECT_GT(breaking, 0);
+}
+
+TEST(FaultPlanTest, ParseNamesRoundTrip) {
+  for (FaultType t : {FaultType::kCrash, FaultType::kRestart, FaultType::kPartition,
+                      FaultType::kBlockOneWay, FaultType::kHeal, FaultType::kClog,
+                      FaultType::kSwizzle, FaultType::kClockJump, FaultType::kDiskFaults}) {
+    EXPECT_EQ(ParseFaultType(FaultTypeName(t)), t);
+  }
+  EXPECT_FALSE(ParseFaultType("explode").has_value());
+  EXPECT_EQ(ParseFaultProfile("heavy"), FaultProfile::kHeavy);
+  EXPECT_FALSE(ParseFaultProfile("medium").has_value());
+}
+
+// Records what it is asked to do; crashing a node twice is not applied the second time.
+class RecordingTarget : public FaultTarget {
+ public:
+  bool CrashNode(NodeId n) override { return Log("crash", n, !down_[n] && (down_[n] = true)); }
+  bool RestartNode(NodeId n) override { return Log("restart", n, down_[n] && !(down_[n] = false)); }
+  bool Partition(const std::vector<NodeId>&, const std::vector<NodeId>&) override {
+    return Log("partition", 0, true);
+  }
+  bool BlockOneWay(NodeId from, NodeId) override { return Log("block", from, true); }
+  bool HealAll() override { return Log("heal", 0, true); }
+  bool ClogNode(NodeId n, Duration) override { return Log("clog", n, true); }
+  bool Swizzle(const std::vector<NodeId>&, Duration, Duration) override {
+    return Log("swizzle", 0, true);
+  }
+  bool JumpClock(NodeId n, int64_t) override { return Log("jump", n, true); }
+  bool SetDiskFaults(NodeId n, const DiskFaultRates&, Duration) override {
+    return Log("disk", n, true);
+  }
+  std::vector<std::string> calls;
+
+ private:
+  bool Log(const char* what, NodeId n, bool applied) {
+    calls.push_back(std::string(what) + std::to_string(n));
+    return applied;
+  }
+  bool down_[8] = {};
+};
+
+TEST(FaultPlanTest, ScheduledPlanFiresAtItsTimesAndCountsAppliedAndSkipped) {
+  Simulator sim({.seed = 1, .retention = EventLog::Retention::kFull});
+  RecordingTarget target;
+  FaultStats stats;
+  const FaultPlan plan{{{.at = Duration::Millis(1), .type = FaultType::kCrash, .nodes = {2}},
+                        {.at = Duration::Millis(2), .type = FaultType::kCrash, .nodes = {2}},
+                        {.at = Duration::Millis(3), .type = FaultType::kRestart, .nodes = {2}}}};
+  ScheduleFaultPlan(sim, plan, target, &stats);
+  sim.Run({});
+  EXPECT_EQ(target.calls, (std::vector<std::string>{"crash2", "crash2", "restart2"}));
+  EXPECT_EQ(stats.planned, 3u);
+  EXPECT_EQ(stats.applied, 2u);
+  EXPECT_EQ(stats.skipped, 1u);
+  ASSERT_EQ(sim.log().kept(), 3u);
+  EXPECT_EQ(sim.log().event(1).kind, EventKind::kFault);
+  EXPECT_EQ(sim.log().event(1).b, 0u);  // The second crash found the node down.
+  EXPECT_EQ(sim.Now(), Instant::Zero() + Duration::Millis(3));
+}
+
+}  // namespace
+}  // namespace hindcast::sim
