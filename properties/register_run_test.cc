@@ -98,9 +98,12 @@ RC_GTEST_PROP(RegisterRunProperty, SameSeedAndFaultPlanGiveTheSameFingerprint, (
 RC_GTEST_PROP(RegisterRunProperty, CorrectRegisterIsLinearizableUnderArbitraryFaultPlans, ()) {
   const RegisterScenario s = *GenRegisterScenario(/*bug=*/false);
   const RunReport r = RunRegister(s, {});
-  RC_LOG() << "replay: write this scenario with ToProto and `hindcast replay`; seed " << s.seed
-           << "\n"
-           << r.explanation;
+  SeedCase failing;
+  *failing.mutable_scenario() = ToProto(s);
+  failing.set_expected_verdict("ok");
+  RC_LOG() << r.explanation << "\nTo replay the (shrunk) case, save these lines as case.textproto "
+           << "and run: hindcast replay case.textproto\n"
+           << ToTextproto(failing);
   RC_ASSERT(r.verdict != Verdict::kViolation);
 }
 
