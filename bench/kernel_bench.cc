@@ -170,8 +170,8 @@ void BM_NetworkDeliveries(benchmark::State& state) {
   }
   const LinkCounters& after = network.totals();
   state.SetItemsProcessed(static_cast<int64_t>(after.delivered - before.delivered));
-  state.counters["sends"] =
-      benchmark::Counter(static_cast<double>(after.sent - before.sent), benchmark::Counter::kIsRate);
+  state.counters["sends"] = benchmark::Counter(static_cast<double>(after.sent - before.sent),
+                                               benchmark::Counter::kIsRate);
   state.counters["steps"] = benchmark::Counter(
       static_cast<double>(sim.total_steps() - steps_before), benchmark::Counter::kIsRate);
   state.counters["dropped"] = static_cast<double>(after.dropped() - before.dropped());

@@ -50,7 +50,8 @@ World::World(const WorldOptions& options)
       oracle_(sim_, options.max_clock_offset),
       clock_rng_(sim_.root_rng().Child("clocks")) {}
 
-World::~World() = default;
+// Nodes hold references to their environments and disks, so they go first.
+World::~World() { sim_.DestroyNodes(); }
 
 void World::AddServer(sim::NodeId id, std::string name, Factory factory) {
   Add(id, std::move(name), std::move(factory), /*server=*/true);

@@ -3,12 +3,6 @@
 #include "sim/assert.h"
 
 namespace hindcast::sim {
-namespace {
-
-uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
-
-}  // namespace
-
 uint64_t Mix64(uint64_t x) {
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
   x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
@@ -36,18 +30,6 @@ Rng::Rng(uint64_t seed) : identity_(seed) {
 
 Rng Rng::Child(std::string_view name, uint64_t index) const {
   return Rng(Mix64(identity_ ^ Mix64(HashName(name) + 0x9e3779b97f4a7c15ULL * (index + 1))));
-}
-
-uint64_t Rng::Next() {
-  const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
-  const uint64_t t = s_[1] << 17;
-  s_[2] ^= s_[0];
-  s_[3] ^= s_[1];
-  s_[1] ^= s_[2];
-  s_[0] ^= s_[3];
-  s_[2] ^= t;
-  s_[3] = Rotl(s_[3], 45);
-  return result;
 }
 
 uint64_t Rng::Uniform(uint64_t n) {

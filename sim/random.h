@@ -38,7 +38,17 @@ class Rng {
   // Independent stream for a named component (and optional index, e.g. a node id).
   Rng Child(std::string_view name, uint64_t index = 0) const;
 
-  uint64_t Next();
+  uint64_t Next() {
+    const uint64_t result = Rotl(s_[1] * 5, 7) * 9;
+    const uint64_t t = s_[1] << 17;
+    s_[2] ^= s_[0];
+    s_[3] ^= s_[1];
+    s_[1] ^= s_[2];
+    s_[0] ^= s_[3];
+    s_[2] ^= t;
+    s_[3] = Rotl(s_[3], 45);
+    return result;
+  }
   // Uniform in [0, n); n > 0. Lemire's multiply-shift with rejection, so unbiased.
   uint64_t Uniform(uint64_t n);
   // Uniform in [lo, hi], both inclusive; lo <= hi.
@@ -51,6 +61,8 @@ class Rng {
   uint64_t identity() const { return identity_; }
 
  private:
+  static uint64_t Rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
   uint64_t identity_;
   uint64_t s_[4];
 };

@@ -24,14 +24,10 @@ Simulator::Simulator(const SimulatorOptions& options)
       log_(options.retention) {}
 
 // Nodes are destroyed before the queue so a node destructor may still cancel its timers.
-Simulator::~Simulator() {
-  for (NodeSlot& n : nodes_) n.node.reset();
-}
+Simulator::~Simulator() { DestroyNodes(); }
 
-bool Simulator::Later(const HeapEntry& x, const HeapEntry& y) {
-  if (x.time != y.time) return x.time > y.time;
-  if (x.tiebreak != y.tiebreak) return x.tiebreak > y.tiebreak;
-  return x.seq > y.seq;
+void Simulator::DestroyNodes() {
+  for (NodeSlot& n : nodes_) n.node.reset();
 }
 
 uint32_t Simulator::AllocateSlot() {
@@ -57,7 +53,7 @@ TimerId Simulator::Schedule(Duration delay, Task task, NodeId owner) {
   return ScheduleAt(now_ + delay, std::move(task), owner);
 }
 
-TimerId Simulator::ScheduleAt(Instant when, Task task, NodeId owner) {
+TimerId Simulator::ScheduleAt(Instant when, Task&& task, NodeId owner) {
   HC_ASSERT_MSG(when >= now_, "cannot schedule in the past");
   HC_ASSERT(task != nullptr);
   const uint32_t slot = AllocateSlot();
@@ -68,7 +64,7 @@ TimerId Simulator::ScheduleAt(Instant when, Task task, NodeId owner) {
   s.owner_incarnation = owner == kNoNode ? 0 : incarnation(owner);
   const uint64_t tiebreak = options_.shuffle_ties ? tie_rng_.Next() : 0;
   heap_.push_back({when.ns(), tiebreak, next_task_seq_++, slot, s.generation});
-  std::push_heap(heap_.begin(), heap_.end(), Later);
+  std::push_heap(heap_.begin(), heap_.end(), Later());
   return {slot, s.generation};
 }
 
@@ -90,7 +86,7 @@ RunResult Simulator::Run(const RunLimits& limits) {
       if (limits.time_limit > now_) now_ = limits.time_limit;
       return {StopReason::kTimeLimit, steps};
     }
-    std::pop_heap(heap_.begin(), heap_.end(), Later);
+    std::pop_heap(heap_.begin(), heap_.end(), Later());
     heap_.pop_back();
     Slot& s = slots_[top.slot];
     if (s.generation != top.generation) continue;  // Cancelled.

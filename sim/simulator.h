@@ -73,7 +73,7 @@ class Simulator {
   // Schedules `task` at Now() + delay (delay >= 0). With `owner`, the task is discarded if
   // the owner crashes before it runs.
   TimerId Schedule(Duration delay, Task task, NodeId owner = kNoNode);
-  TimerId ScheduleAt(Instant when, Task task, NodeId owner = kNoNode);
+  TimerId ScheduleAt(Instant when, Task&& task, NodeId owner = kNoNode);
   void Cancel(TimerId id);
 
   // Runs tasks until the queue is empty, the next task lies past `time_limit` (time then
@@ -99,6 +99,9 @@ class Simulator {
   bool Restart(NodeId id);
   // How many times `id` has crashed; tasks remember the incarnation they were owned by.
   uint64_t incarnation(NodeId id) const;
+  // Destroys every node object without recording anything (end of a run). Owners of what
+  // nodes reference (disks, environments) call it before tearing those down.
+  void DestroyNodes();
   using CrashObserver = absl::AnyInvocable<void(NodeId)>;
   void AddCrashObserver(CrashObserver observer);
 
@@ -136,7 +139,14 @@ class Simulator {
     uint64_t incarnation = 0;
   };
 
-  static bool Later(const HeapEntry& x, const HeapEntry& y);
+  // A function object (not a function pointer) so the heap algorithms inline it.
+  struct Later {
+    bool operator()(const HeapEntry& x, const HeapEntry& y) const {
+      if (x.time != y.time) return x.time > y.time;
+      if (x.tiebreak != y.tiebreak) return x.tiebreak > y.tiebreak;
+      return x.seq > y.seq;
+    }
+  };
   uint32_t AllocateSlot();
   void FreeSlot(uint32_t slot);
 
