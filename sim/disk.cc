@@ -317,6 +317,7 @@ absl::Status Disk::Truncate(std::string_view file, uint64_t size_bytes) {
   for (UnsyncedWrite& w : f->unsynced) {
     if (w.offset + w.bytes.size() > size_bytes) w.bytes.resize(size_bytes - w.offset);
   }
+  sim_.Record({.node = node_, .kind = EventKind::kDiskTruncate, .a = size_bytes, .payload = file});
   return absl::OkStatus();
 }
 
@@ -324,6 +325,7 @@ absl::Status Disk::Delete(std::string_view file) {
   auto it = files_.find(file);
   if (it == files_.end()) return absl::NotFoundError(absl::StrCat("no disk file ", Sv(file)));
   files_.erase(it);
+  sim_.Record({.node = node_, .kind = EventKind::kDiskDelete, .payload = file});
   return absl::OkStatus();
 }
 

@@ -57,6 +57,8 @@ std::string_view EventKindName(EventKind kind) {
     case EventKind::kClog: return "clog";
     case EventKind::kHlcViolation: return "hlc-violation";
     case EventKind::kDiskMisdirect: return "disk-misdirect";
+    case EventKind::kDiskTruncate: return "disk-truncate";
+    case EventKind::kDiskDelete: return "disk-delete";
     case EventKind::kClientInvoke: return "invoke";
     case EventKind::kClientOk: return "ok";
     case EventKind::kClientFail: return "fail";
@@ -97,7 +99,7 @@ uint64_t EventLog::Append(const Event& event) {
   h = FoldWord(h, event.payload.size());
   fingerprint_ = FoldBytes(h, event.payload);
 
-  if (retention_ == Retention::kFull || observer_) {
+  if (retention_ == Retention::kFull || !observers_.empty()) {
     Event stored = event;
     stored.seq = seq;
     if (retention_ == Retention::kFull) {
@@ -108,7 +110,7 @@ uint64_t EventLog::Append(const Event& event) {
       records_.back().event.payload = {};
       payloads_.append(event.payload);
     }
-    if (observer_) observer_(stored);
+    for (Observer& observer : observers_) observer(stored);
   }
   return seq;
 }

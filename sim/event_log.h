@@ -12,8 +12,8 @@
 // The fingerprint is always computed, over a canonical little-endian encoding of every
 // field, so it is the same in every build. Keeping the events themselves in memory is a
 // per-run choice: a sweep keeps fingerprints only and re-runs a failing seed with the log.
-// An optional observer sees every event as it is appended (tracing sinks hang here); it can
-// never change the run.
+// Observers see every event as it is appended (tracing sinks and test models hang here);
+// they can never change the run.
 #ifndef HINDCAST_SIM_EVENT_LOG_H_
 #define HINDCAST_SIM_EVENT_LOG_H_
 
@@ -52,6 +52,8 @@ enum class EventKind : uint16_t {
   kClog = 17,
   kHlcViolation = 18,
   kDiskMisdirect = 19,
+  kDiskTruncate = 20,
+  kDiskDelete = 21,
   // Applications and clients.
   kClientInvoke = 100,
   kClientOk = 101,
@@ -98,7 +100,8 @@ class EventLog {
   size_t kept() const { return records_.size(); }
   Event event(size_t index) const;
 
-  void set_observer(Observer observer) { observer_ = std::move(observer); }
+  // Observers are called in the order they were added.
+  void add_observer(Observer observer) { observers_.push_back(std::move(observer)); }
 
  private:
   struct Record {
@@ -112,7 +115,7 @@ class EventLog {
   uint64_t fingerprint_ = 0x4843'4153'5430'0001ULL;  // "HCAST0" + format version 1.
   std::vector<Record> records_;
   std::string payloads_;
-  Observer observer_;
+  std::vector<Observer> observers_;
 };
 
 // Folds one 64-bit word into a running hash (a multiply-fold of 128-bit products).

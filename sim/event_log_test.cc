@@ -53,7 +53,7 @@ TEST(EventLogTest, EveryFieldChangesTheFingerprint) {
 TEST(EventLogTest, ObserverSeesEveryEventWithSeq) {
   EventLog log(EventLog::Retention::kFingerprintOnly);
   std::vector<uint64_t> seen;
-  log.set_observer([&](const Event& e) { seen.push_back(e.seq); });
+  log.add_observer([&](const Event& e) { seen.push_back(e.seq); });
   log.Append(Sample(1, EventKind::kNote, 0));
   log.Append(Sample(2, EventKind::kNote, 0));
   EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2}));

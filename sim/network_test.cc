@@ -684,7 +684,7 @@ RC_GTEST_PROP(NetworkProperty, NoMessageCrossesAnActivePartition, ()) {
                 [&](NodeId self) { return std::make_unique<SinkNode>(&sim, self, &inbox); });
   }
   PartitionModel model;
-  sim.log().set_observer([&model](const Event& e) { model.Observe(e); });
+  sim.log().add_observer([&model](const Event& e) { model.Observe(e); });
   for (const auto& op : ops) {
     const int kind = std::get<0>(op), x = std::get<1>(op), y = std::get<2>(op);
     const NodeId a = x % n, b = y % n;
