@@ -1,0 +1,199 @@
+#include "nodes/objectstore/object_server.h"
+
+#include <memory>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "nodes/wire.h"
+#include "sim/absl_compat.h"
+#include "sim/assert.h"
+#include "storage/record.h"
+
+namespace hindcast::nodes::objectstore {
+namespace {
+
+constexpr char kFilePrefix[] = "obj-";
+constexpr int kReadAttemptsMax = 3;  // Read corruption is transient; persistent is real.
+
+std::optional<std::string> KeyOfFile(std::string_view file) {
+  if (file.substr(0, sizeof(kFilePrefix) - 1) != kFilePrefix) return std::nullopt;
+  const std::string_view hex = file.substr(sizeof(kFilePrefix) - 1);
+  if (hex.size() % 2 != 0 || hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) {
+    return std::nullopt;
+  }
+  return absl::HexStringToBytes(Sv(hex));
+}
+
+}  // namespace
+
+std::string ObjectFileName(std::string_view key) {
+  return kFilePrefix + absl::BytesToHexString(Sv(key));
+}
+
+ObjectServer::ObjectServer(NodeEnv& env, const ObjectServerOptions& options)
+    : env_(env), options_(options) {
+  HC_ASSERT(env.disk() != nullptr);
+}
+
+void ObjectServer::Start() {
+  // Rebuild the index, dropping objects whose bytes never became durable: a crash between
+  // the write and the sync of an unacknowledged put leaves a file that fails its checksum.
+  auto files = std::make_shared<std::vector<std::string>>();
+  for (std::string& f : env_.disk()->List()) {
+    if (KeyOfFile(f).has_value()) files->push_back(std::move(f));
+  }
+  auto pending = std::make_shared<size_t>(files->size());
+  if (files->empty()) {
+    ready_ = true;
+    return;
+  }
+  for (const std::string& file : *files) {
+    const std::string key = *KeyOfFile(file);
+    Load(key, [this, key, pending](Response::Code code, std::string) {
+      if (code == Response::OK) {
+        keys_.insert(key);
+      } else {
+        (void)env_.disk()->Delete(ObjectFileName(key));
+      }
+      if (--*pending == 0) ready_ = true;
+    });
+  }
+}
+
+void ObjectServer::Load(const std::string& key,
+                        absl::AnyInvocable<void(Response::Code, std::string)> done) {
+  struct Attempt {
+    ObjectServer* server;
+    std::string key;
+    int attempt;
+    absl::AnyInvocable<void(Response::Code, std::string)> done;
+    void Run() {
+      sim::Disk* disk = server->env_.disk();
+      const std::string file = ObjectFileName(key);
+      const absl::StatusOr<uint64_t> size = disk->Size(file);
+      if (!size.ok()) {
+        done(Response::NOT_FOUND, {});
+        return;
+      }
+      disk->Read(file, 0, *size, [self = std::move(*this)](absl::StatusOr<std::string> bytes) mutable {
+        if (bytes.ok()) {
+          storage::DecodedRecords decoded = storage::DecodeRecords(*bytes);
+          if (decoded.records.size() == 1 &&
+              decoded.tail == storage::DecodedRecords::Tail::kClean) {
+            self.done(Response::OK, std::move(decoded.records[0]));
+            return;
+          }
+        }
+        if (++self.attempt < kReadAttemptsMax) {
+          self.Run();
+          return;
+        }
+        self.done(Response::DATA_LOSS, {});
+      });
+    }
+  };
+  Attempt{this, key, 0, std::move(done)}.Run();
+}
+
+void ObjectServer::Receive(sim::NodeId from, std::string_view bytes) {
+  Message m;
+  if (!ParseMessage(bytes, &m)) return;
+  switch (m.kind_case()) {
+    case Message::kPut: OnPut(from, m.put()); break;
+    case Message::kGet: OnGet(from, m.get()); break;
+    case Message::kList: OnList(from, m.list()); break;
+    case Message::kDel: OnDelete(from, m.del()); break;
+    case Message::kResponse:
+    case Message::KIND_NOT_SET: break;
+  }
+}
+
+void ObjectServer::Send(sim::NodeId to, const Response& response) {
+  if (env_.rng().Chance(options_.faults.lost_reply_ppm, sim::kPartsPerMillion)) return;
+  Message m;
+  *m.mutable_response() = response;
+  SendMessage(env_, to, m);
+}
+
+void ObjectServer::Reply(sim::NodeId to, uint64_t req, Response::Code code, std::string data) {
+  Response r;
+  r.set_req(req);
+  r.set_code(code);
+  r.set_data(std::move(data));
+  Send(to, r);
+}
+
+void ObjectServer::OnPut(sim::NodeId from, const PutRequest& r) {
+  if (r.key().size() > kKeySizeBytesMax || r.data().size() > kObjectSizeBytesMax) {
+    Reply(from, r.req(), Response::INVALID);
+    return;
+  }
+  if (!ready_ || putting_.contains(r.key()) ||
+      env_.rng().Chance(options_.faults.slow_down_ppm, sim::kPartsPerMillion)) {
+    Reply(from, r.req(), Response::SLOW_DOWN);
+    return;
+  }
+  if (keys_.contains(r.key())) {
+    // Immutable: the same bytes again is a retried put and succeeds; others conflict.
+    Load(r.key(), [this, from, req = r.req(), data = r.data()](Response::Code code,
+                                                               std::string stored) {
+      Reply(from, req, code != Response::OK ? code
+                       : stored == data     ? Response::OK
+                                            : Response::ALREADY_EXISTS);
+    });
+    return;
+  }
+  putting_.insert(r.key());
+  const std::string file = ObjectFileName(r.key());
+  sim::Disk* disk = env_.disk();
+  disk->Write(file, 0, storage::EncodeRecord(r.data()),
+              [this, disk, file, from, req = r.req(), key = r.key()](absl::Status) {
+                disk->Sync(file, [this, from, req, key](absl::Status) {
+                  putting_.erase(key);
+                  keys_.insert(key);
+                  env_.Record({.kind = sim::EventKind::kNodeState, .a = 2, .b = key.size()});
+                  Reply(from, req, Response::OK);
+                });
+              });
+}
+
+void ObjectServer::OnGet(sim::NodeId from, const GetRequest& r) {
+  if (!ready_ || env_.rng().Chance(options_.faults.slow_down_ppm, sim::kPartsPerMillion)) {
+    Reply(from, r.req(), Response::SLOW_DOWN);
+    return;
+  }
+  if (!keys_.contains(r.key())) {
+    Reply(from, r.req(), Response::NOT_FOUND);
+    return;
+  }
+  Load(r.key(), [this, from, req = r.req()](Response::Code code, std::string data) {
+    Reply(from, req, code, std::move(data));
+  });
+}
+
+void ObjectServer::OnList(sim::NodeId from, const ListRequest& r) {
+  if (!ready_ || env_.rng().Chance(options_.faults.slow_down_ppm, sim::kPartsPerMillion)) {
+    Reply(from, r.req(), Response::SLOW_DOWN);
+    return;
+  }
+  Response response;
+  response.set_req(r.req());
+  response.set_code(Response::OK);
+  for (auto it = keys_.lower_bound(r.prefix()); it != keys_.end(); ++it) {
+    if (it->compare(0, r.prefix().size(), r.prefix()) != 0) break;
+    response.add_keys(*it);
+  }
+  Send(from, response);
+}
+
+void ObjectServer::OnDelete(sim::NodeId from, const DeleteRequest& r) {
+  if (!ready_ || putting_.contains(r.key()) ||
+      env_.rng().Chance(options_.faults.slow_down_ppm, sim::kPartsPerMillion)) {
+    Reply(from, r.req(), Response::SLOW_DOWN);
+    return;
+  }
+  if (keys_.erase(r.key()) > 0) (void)env_.disk()->Delete(ObjectFileName(r.key()));
+  Reply(from, r.req(), Response::OK);  // Deleting a missing key succeeds, as in S3.
+}
+
+}  // namespace hindcast::nodes::objectstore
