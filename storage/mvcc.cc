@@ -17,9 +17,9 @@ void VersionedTable::Apply(std::string_view key, Timestamp commit_ts,
   Chain& chain = it->second;
   HC_ASSERT_MSG(chain.empty() || chain.back().commit_ts < commit_ts,
                 "versions of a key must be applied in strictly increasing commit ts");
-  chain.push_back(Version{commit_ts, value.has_value()
-                                         ? std::optional<std::string>(std::string(*value))
-                                         : std::nullopt});
+  Version version{commit_ts, std::nullopt};
+  if (value.has_value()) version.value.emplace(*value);
+  chain.push_back(std::move(version));
   ++version_count_;
   HC_ASSERT(!chain.empty() && chain.back().commit_ts == commit_ts);
 }
@@ -40,8 +40,7 @@ size_t VersionedTable::FirstAtOrAbove(const Chain& chain, Timestamp ts) {
   return index;
 }
 
-std::optional<Version> VersionedTable::ReadVersion(std::string_view key,
-                                                   Timestamp snapshot) const {
+std::optional<Version> VersionedTable::ReadVersion(std::string_view key, Timestamp snapshot) const {
   const Chain* chain = Find(key);
   if (chain == nullptr) return std::nullopt;
   const size_t above = FirstAtOrAbove(*chain, snapshot);

@@ -71,8 +71,7 @@ class VersionedTable {
   [[nodiscard]] std::optional<std::string> Read(std::string_view key, Timestamp snapshot) const;
   // The same version, tombstones included, so a caller merging this table over older data
   // (the object store) can tell "deleted here" from "not here".
-  [[nodiscard]] std::optional<Version> ReadVersion(std::string_view key,
-                                                   Timestamp snapshot) const;
+  [[nodiscard]] std::optional<Version> ReadVersion(std::string_view key, Timestamp snapshot) const;
   // The live (non-tombstone) values visible at `snapshot` of the keys in `range`, by key.
   [[nodiscard]] std::vector<Row> Scan(const KeyRange& range, Timestamp snapshot) const;
 

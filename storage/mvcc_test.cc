@@ -79,12 +79,10 @@ TEST(VersionedTableTest, ScanReturnsTheRangesLiveRowsInKeyOrder) {
   t.Apply("ab", Ts(10), "ab1");
   t.Apply("ab", Ts(20), std::nullopt);
   t.Apply("c", Ts(30), "c1");
-  EXPECT_EQ(t.Scan(KeyRange::All(), Ts(25)),
-            (std::vector<Row>{{"a", "a1"}, {"b", "b1"}}));
+  EXPECT_EQ(t.Scan(KeyRange::All(), Ts(25)), (std::vector<Row>{{"a", "a1"}, {"b", "b1"}}));
   EXPECT_EQ(t.Scan(KeyRange::All(), Ts(15)),
             (std::vector<Row>{{"a", "a1"}, {"ab", "ab1"}, {"b", "b1"}}));
-  EXPECT_EQ(t.Scan(KeyRange::Prefix("a"), Ts(15)),
-            (std::vector<Row>{{"a", "a1"}, {"ab", "ab1"}}));
+  EXPECT_EQ(t.Scan(KeyRange::Prefix("a"), Ts(15)), (std::vector<Row>{{"a", "a1"}, {"ab", "ab1"}}));
   EXPECT_EQ(t.Scan(KeyRange::Between("ab", "c"), Timestamp::Max()),
             (std::vector<Row>{{"b", "b1"}}));
   EXPECT_EQ(t.Scan(KeyRange::Between("b", "b"), Timestamp::Max()), std::vector<Row>{});
@@ -120,12 +118,11 @@ TEST(VersionedTableTest, GarbageCollectKeepsTheNewestVersionBelowTheHorizon) {
   t.Apply("gone", Ts(6), std::nullopt);
   t.Apply("new", Ts(50), "n");
   EXPECT_EQ(t.GarbageCollect(Ts(30)), 2u);  // k@10 and gone@5; k@20 is what 30 reads.
-  EXPECT_EQ(ListVersions(t),
-            (Listed{{"gone", {Ts(6), std::nullopt}},
-                    {"k", {Ts(40), "40"}},
-                    {"k", {Ts(30), "30"}},
-                    {"k", {Ts(20), "20"}},
-                    {"new", {Ts(50), "n"}}}));
+  EXPECT_EQ(ListVersions(t), (Listed{{"gone", {Ts(6), std::nullopt}},
+                                     {"k", {Ts(40), "40"}},
+                                     {"k", {Ts(30), "30"}},
+                                     {"k", {Ts(20), "20"}},
+                                     {"new", {Ts(50), "n"}}}));
   EXPECT_EQ(t.Read("k", Ts(30)), "20");
   EXPECT_EQ(t.version_count(), 5u);
   EXPECT_EQ(t.GarbageCollect(Ts(30)), 0u);  // Idempotent.
@@ -242,10 +239,7 @@ struct Model {
   }
 };
 
-const std::vector<std::string>& ModelKeys() {
-  static const auto* const keys = new std::vector<std::string>{"", "a", "ab", "b", "\xff"};
-  return *keys;
-}
+std::vector<std::string> ModelKeys() { return {"", "a", "ab", "b", "\xff"}; }
 
 // A small timestamp space so that versions, snapshots and horizons collide often.
 Timestamp SmallTs(uint8_t x) { return Timestamp{x % 10, static_cast<uint32_t>(x / 10 % 3)}; }
@@ -269,7 +263,8 @@ void CheckAgainstModel(const VersionedTable& t, const Model& m, Timestamp lo, Ti
       RC_ASSERT(t.Read(key, s) == (want.has_value() ? want->value : std::nullopt));
     }
     if (lo <= hi) {
-      RC_ASSERT(t.HasWriteIn(key, lo, hi) == (lo < Timestamp::Max() && m.AnyIn(key, lo.Next(), hi)));
+      RC_ASSERT(t.HasWriteIn(key, lo, hi) ==
+                (lo < Timestamp::Max() && m.AnyIn(key, lo.Next(), hi)));
     }
     RC_ASSERT(t.HasWriteUnseenBy(key, lo, hi) == m.AnyIn(key, lo, hi));
   }
@@ -282,7 +277,7 @@ RC_GTEST_PROP(VersionedTableProperty, ReadsScansAndConflictChecksEqualANaiveMode
               (const std::vector<Op>& ops)) {
   VersionedTable t;
   Model m;
-  const std::vector<std::string>& keys = ModelKeys();
+  const std::vector<std::string> keys = ModelKeys();
   for (const auto& [kind, key_index, a, b, value] : ops) {
     const std::string& key = keys[key_index % keys.size()];
     switch (kind % 8) {
@@ -327,7 +322,7 @@ RC_GTEST_PROP(VersionedTableProperty,
               GarbageCollectNeverChangesReadsOrConflictChecksAtOrAboveTheHorizon,
               (const std::vector<std::tuple<uint8_t, uint8_t, bool>>& applies, uint8_t h)) {
   VersionedTable full;
-  const std::vector<std::string>& keys = ModelKeys();
+  const std::vector<std::string> keys = ModelKeys();
   for (const auto& [key_index, step, tombstone] : applies) {
     const std::string& key = keys[key_index % keys.size()];
     const std::optional<Timestamp> newest = full.NewestCommitTs(key);

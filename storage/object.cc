@@ -89,21 +89,22 @@ absl::StatusOr<Footer> ReadFooter(std::string_view bytes) {
   const uint64_t magic = LoadLe(bytes.substr(trailer + 8, 8));
   if (magic != kObjectMagic) {
     return Corrupt(absl::StrCat("bad magic 0x", absl::Hex(magic, absl::kZeroPad16), " at offset ",
-                                trailer + 8, " (want 0x", absl::Hex(kObjectMagic), ")"));
+                                trailer + 8, " (want 0x", absl::Hex(kObjectMagic),
+                                "): not an object, or cut short"));
   }
   const std::string_view length_bytes = bytes.substr(trailer, 4);
   const uint64_t length = LoadLe(length_bytes);
   if (length > trailer || length > kMaxRecordBytes) {
-    return Corrupt(absl::StrCat("footer length ", length, " at offset ", trailer,
-                                " exceeds the ", trailer, " bytes before the trailer"));
+    return Corrupt(absl::StrCat("footer length ", length, " at offset ", trailer, " exceeds the ",
+                                trailer, " bytes before the trailer"));
   }
   Footer footer;
   footer.start = trailer - length;
   const std::string_view payload = bytes.substr(footer.start, length);
   if (UnmaskCrc(static_cast<uint32_t>(LoadLe(bytes.substr(trailer + 4, 4)))) !=
       FooterCrc(length_bytes, payload)) {
-    return Corrupt(absl::StrCat("footer checksum mismatch (footer at offset ", footer.start,
-                                ", ", length, " bytes)"));
+    return Corrupt(absl::StrCat("footer checksum mismatch (footer at offset ", footer.start, ", ",
+                                length, " bytes)"));
   }
   if (!footer.msg.ParseFromArray(payload.data(), static_cast<int>(payload.size()))) {
     return Corrupt(absl::StrCat("footer at offset ", footer.start, " does not parse"));
@@ -114,8 +115,8 @@ absl::StatusOr<Footer> ReadFooter(std::string_view bytes) {
 // Checks the footer's fields on their own, before any block is read.
 absl::Status CheckFooterShape(const pb::ObjectFooter& f, size_t object_bytes) {
   if (f.format_version() != kObjectFormatVersion) {
-    return Corrupt(absl::StrCat("format version ", f.format_version(), ", want ",
-                                kObjectFormatVersion));
+    return Corrupt(
+        absl::StrCat("format version ", f.format_version(), ", want ", kObjectFormatVersion));
   }
   if (f.kind() != pb::OBJECT_KIND_FLUSH && f.kind() != pb::OBJECT_KIND_SPILL) {
     return Corrupt(absl::StrCat("unknown object kind ", f.kind()));
@@ -146,14 +147,13 @@ struct EntryWalk {
 // Checks one entry against its kind's commit ts rule and the entry order.
 absl::Status CheckEntry(const ObjectEntry& e, EntryWalk* walk) {
   if (walk->spill ? e.commit_ts != Timestamp::Max() : !e.commit_ts.IsCommittable()) {
-    return absl::DataLossError(absl::StrCat("commit ts ", e.commit_ts.ToString(),
-                                            walk->spill ? " in a spill object (want max)"
-                                                        : " is not committable"));
+    return absl::DataLossError(
+        absl::StrCat("commit ts ", e.commit_ts.ToString(),
+                     walk->spill ? " in a spill object (want max)" : " is not committable"));
   }
   if (walk->count > 0) {
-    const bool ordered =
-        walk->last_key < e.key ||
-        (!walk->spill && walk->last_key == e.key && e.commit_ts < walk->last_ts);
+    const bool ordered = walk->last_key < e.key ||
+                         (!walk->spill && walk->last_key == e.key && e.commit_ts < walk->last_ts);
     if (!ordered) return absl::DataLossError("entries out of order");
   } else {
     walk->first_key = e.key;
@@ -170,8 +170,8 @@ absl::Status CheckEntry(const ObjectEntry& e, EntryWalk* walk) {
 absl::Status CheckBlock(std::string_view frame, const pb::BlockHandle& handle, EntryWalk* walk) {
   const DecodedRecords d = DecodeRecords(frame);
   if (d.tail != DecodedRecords::Tail::kClean || d.records.size() != 1) {
-    return absl::DataLossError(
-        d.error.empty() ? "the handle's size does not match one frame" : d.error);
+    return absl::DataLossError(d.error.empty() ? "the handle's size does not match one frame"
+                                               : d.error);
   }
   ASSIGN_OR_RETURN(const std::vector<ObjectEntry> entries, ParseBlock(d.records[0]));
   if (entries.empty() || entries.size() != handle.entry_count() ||
@@ -208,9 +208,9 @@ ObjectWriter::ObjectWriter(ObjectKind kind, std::optional<TxnId> txn,
                            const ObjectWriterOptions& options)
     : kind_(kind), txn_(txn), options_(options) {
   HC_ASSERT(txn_.has_value() == (kind_ == ObjectKind::kSpill));
-  HC_ASSERT_MSG(options_.block_target_bytes > 0 &&
-                    options_.block_target_bytes <= kBlockTargetBytesMax,
-                "block_target_bytes out of (0, kBlockTargetBytesMax]");
+  HC_ASSERT_MSG(
+      options_.block_target_bytes > 0 && options_.block_target_bytes <= kBlockTargetBytesMax,
+      "block_target_bytes out of (0, kBlockTargetBytesMax]");
 }
 
 ObjectWriter ObjectWriter::ForFlush(const ObjectWriterOptions& options) {
@@ -225,8 +225,7 @@ void ObjectWriter::Add(std::string_view key, Timestamp commit_ts,
                        std::optional<std::string_view> value) {
   HC_ASSERT_MSG(kind_ == ObjectKind::kFlush, "Add is for flush objects; spills AddUncommitted");
   HC_ASSERT_MSG(commit_ts.IsCommittable(), "flush entries need a committable commit ts");
-  HC_ASSERT_MSG(entry_count_ == 0 || last_key_ < key ||
-                    (last_key_ == key && commit_ts < last_ts_),
+  HC_ASSERT_MSG(entry_count_ == 0 || last_key_ < key || (last_key_ == key && commit_ts < last_ts_),
                 "flush entries must come by key ascending, then commit ts descending");
   AddEntry(key, commit_ts, value);
 }
@@ -245,9 +244,9 @@ void ObjectWriter::AddEntry(std::string_view key, Timestamp commit_ts,
   HC_ASSERT_MSG(!value.has_value() || value->size() <= kObjectValueBytesMax,
                 "value exceeds kObjectValueBytesMax");
   if (entry_count_ == 0) first_key_ = std::string(key);
-  block_.push_back(ObjectEntry{std::string(key), commit_ts,
-                               value.has_value() ? std::optional<std::string>(*value)
-                                                 : std::nullopt});
+  ObjectEntry entry{std::string(key), commit_ts, std::nullopt};
+  if (value.has_value()) entry.value.emplace(*value);
+  block_.push_back(std::move(entry));
   block_bytes_ += key.size() + (value.has_value() ? value->size() : 0) + kEntryOverheadBytes;
   ++entry_count_;
   last_key_ = std::string(key);
@@ -339,8 +338,8 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(std::string_view bytes) {
   for (int b = 0; b < f.blocks_size(); ++b) {
     const pb::BlockHandle& h = f.blocks(b);
     if (h.offset() != offset || h.size_bytes() > footer.start - offset) {
-      return Corrupt(absl::StrCat("block ", b, " handle (offset ", h.offset(), ", ",
-                                  h.size_bytes(), " bytes) is not at offset ", offset,
+      return Corrupt(absl::StrCat("block ", b, " handle (offset ", h.offset(), ", ", h.size_bytes(),
+                                  " bytes) is not at offset ", offset,
                                   " or runs into the footer at ", footer.start));
     }
     const absl::Status s = CheckBlock(bytes.substr(offset, h.size_bytes()), h, &walk);
@@ -348,19 +347,20 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(std::string_view bytes) {
       return Corrupt(absl::StrCat("block ", b, " at offset ", offset, ": ", s.message()));
     }
     reader.blocks_.push_back(ObjectBlockHandle{offset, static_cast<size_t>(h.size_bytes()),
-                                               static_cast<size_t>(h.entry_count()),
-                                               h.first_key(), h.last_key()});
+                                               static_cast<size_t>(h.entry_count()), h.first_key(),
+                                               h.last_key()});
     offset += h.size_bytes();
   }
   if (offset != footer.start) {
-    return Corrupt(absl::StrCat("blocks end at offset ", offset, " but the footer starts at ",
-                                footer.start));
+    return Corrupt(
+        absl::StrCat("blocks end at offset ", offset, " but the footer starts at ", footer.start));
   }
   if (walk.count != f.entry_count() || walk.first_key != f.min_key() ||
       walk.last_key != f.max_key() || walk.min_ts != FromProto(f.min_commit_ts()) ||
       walk.max_ts != FromProto(f.max_commit_ts())) {
-    return Corrupt("footer totals (entry count, min/max key or commit ts) disagree with the "
-                   "entries");
+    return Corrupt(
+        "footer totals (entry count, min/max key or commit ts) disagree with the "
+        "entries");
   }
   reader.bytes_ = std::string(bytes);
   reader.kind_ = walk.spill ? ObjectKind::kSpill : ObjectKind::kFlush;

@@ -35,10 +35,10 @@
 //
 // What Open catches: a short file, a bad magic, a footer length or checksum that does not
 // check out, an unparsable footer or block, blocks that do not tile the bytes before the
-// footer, a block failing its checksum, a block disagreeing with its index entry (catches a
-// valid block written in the wrong place), entries out of order or breaking their kind's
-// commit ts rule, and footer totals that disagree with the entries. Any single flipped bit
-// or any truncation fails Open.
+// footer, a block failing its checksum, a block disagreeing with its index entry (so a valid
+// block from elsewhere is caught unless its size, count and first and last keys all match),
+// entries out of order or breaking their kind's commit ts rule, and footer totals that
+// disagree with the entries. Any single flipped bit or any truncation fails Open.
 #ifndef HINDCAST_STORAGE_OBJECT_H_
 #define HINDCAST_STORAGE_OBJECT_H_
 
@@ -127,15 +127,15 @@ class ObjectWriter {
   ObjectKind kind_;
   std::optional<TxnId> txn_;
   ObjectWriterOptions options_;
-  std::string out_;                  // Closed block frames.
-  std::vector<ObjectEntry> block_;   // The open block's entries.
-  size_t block_bytes_ = 0;           // Their estimated encoded size.
+  std::string out_;                 // Closed block frames.
+  std::vector<ObjectEntry> block_;  // The open block's entries.
+  size_t block_bytes_ = 0;          // Their estimated encoded size.
   std::vector<ObjectBlockHandle> index_;
   size_t entry_count_ = 0;
   Timestamp min_commit_ts_ = Timestamp::Max();
   Timestamp max_commit_ts_ = Timestamp::Min();
-  std::string first_key_;            // Of the first entry (the object's min key).
-  std::string last_key_;             // Of the previous entry, valid when entry_count_ > 0.
+  std::string first_key_;  // Of the first entry (the object's min key).
+  std::string last_key_;   // Of the previous entry, valid when entry_count_ > 0.
   Timestamp last_ts_;
   bool finished_ = false;
 };

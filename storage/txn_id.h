@@ -26,9 +26,7 @@ struct TxnId {
   std::string ToString() const { return absl::StrCat("cn", cn, ".", seq); }
 };
 
-inline std::ostream& operator<<(std::ostream& os, const TxnId& txn) {
-  return os << txn.ToString();
-}
+inline std::ostream& operator<<(std::ostream& os, const TxnId& txn) { return os << txn.ToString(); }
 
 }  // namespace hindcast::storage
 

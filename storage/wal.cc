@@ -155,9 +155,8 @@ absl::StatusOr<std::vector<CommitRecord>> DecodeCommitRecords(std::string_view s
   }
   HC_ASSERT(offset == frames.valid_bytes);
   if (frames.tail != DecodedRecords::Tail::kClean) {
-    return absl::DataLossError(absl::StrCat("commit log: ", Sv(TailName(frames.tail)),
-                                            " after ", out.size(), " records: ",
-                                            frames.error));
+    return absl::DataLossError(absl::StrCat("commit log: ", Sv(TailName(frames.tail)), " after ",
+                                            out.size(), " records: ", frames.error));
   }
   return out;
 }

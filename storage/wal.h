@@ -56,10 +56,10 @@ struct LockTableBind {
 
 struct CommitRecord {
   TxnId txn;
-  Timestamp snapshot_ts;  // The (last) snapshot the transaction read at.
-  Timestamp commit_ts;    // Assigned by the TN; committable.
-  std::vector<WriteOp> writes;             // Keys strictly ascending.
-  std::vector<LockTableBind> lock_binds;   // table_id strictly ascending; empty if optimistic.
+  Timestamp snapshot_ts;                  // The (last) snapshot the transaction read at.
+  Timestamp commit_ts;                    // Assigned by the TN; committable.
+  std::vector<WriteOp> writes;            // Keys strictly ascending.
+  std::vector<LockTableBind> lock_binds;  // table_id strictly ascending; empty if optimistic.
 
   bool operator==(const CommitRecord&) const = default;
 };
