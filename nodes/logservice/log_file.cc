@@ -2,7 +2,6 @@
 
 #include <utility>
 
-#include "absl/container/btree_set.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "nodes/wire.h"
@@ -44,7 +43,6 @@ DecodedLog DecodeLogFile(std::string_view bytes) {
   DecodedLog out;
   const storage::DecodedRecords frames = storage::DecodeRecords(bytes);
   uint64_t offset = 0;
-  absl::btree_set<std::pair<uint64_t, uint64_t>> requests;
   for (const std::string& payload : frames.records) {
     LogRecord record;
     if (!ParseMessage(payload, &record)) break;
@@ -59,7 +57,6 @@ DecodedLog DecodeLogFile(std::string_view bytes) {
       const Entry& e = record.entry();
       const uint64_t last_term = out.entries.empty() ? out.start_term : out.entries.back().term();
       if (e.index() != out.last_index() + 1 || e.term() < last_term) break;
-      if (e.kind() == Entry::DATA && !requests.insert({e.client_id(), e.seq()}).second) break;
       out.offsets.push_back(offset);
       out.entries.push_back(e);
     }

@@ -6,9 +6,9 @@
 //   // d.has_header, d.start_index == 0, d.entries == {e1, e2}, d.valid_bytes == bytes.size()
 //
 // Decoding keeps the longest prefix that is a well-formed log: every frame checks out, the
-// header comes first, indexes follow each other, terms never decrease, and no client request
-// appears twice. A record that breaks any of these (a torn or corrupt frame, or a valid frame
-// that a misdirected write put in the wrong place) ends the prefix; what follows is ignored.
+// header comes first, indexes follow each other, and terms never decrease. A record that breaks any
+// of these (a torn or corrupt frame, or a valid frame that a misdirected write put in the wrong
+// place) ends the prefix; what follows is ignored.
 #ifndef HINDCAST_NODES_LOGSERVICE_LOG_FILE_H_
 #define HINDCAST_NODES_LOGSERVICE_LOG_FILE_H_
 

@@ -67,8 +67,8 @@ class LogStore {
     bool lost_synced_entries = false;
   };
   struct Stats {
-    uint64_t appends = 0;       // Batches written.
-    uint64_t repairs = 0;       // Read-backs that differed.
+    uint64_t appends = 0;  // Batches written.
+    uint64_t repairs = 0;  // Read-backs that differed.
     uint64_t compactions = 0;
   };
 

@@ -45,42 +45,41 @@ void MetaStore::LoadAttempt(int attempt, Loaded best,
     done(Loaded{});
     return;
   }
-  disk->Read(kMetaFile, 0, *size,
-             [this, attempt, best, size = *size,
-              done = std::move(done)](absl::StatusOr<std::string> bytes) mutable {
-               bool clean = bytes.ok() && bytes->size() == size;
-               if (bytes.ok()) {
-                 if (AllZero(*bytes) && best.outcome != kLoaded) {
-                   best.outcome = kFresh;
-                 } else if (std::optional<Meta> m = Scan(*bytes); m.has_value()) {
-                   if (best.outcome != kLoaded || m->version() > best.meta.version()) {
-                     best = {.outcome = kLoaded, .meta = *m};
-                   }
-                   // A sector that is neither zero nor valid may be a read corruption.
-                   for (uint64_t o = 0; o < bytes->size(); o += kSectorBytes) {
-                     const std::string_view s = std::string_view(*bytes).substr(o, kSectorBytes);
-                     if (!AllZero(s) && storage::DecodeRecords(s).records.empty()) clean = false;
-                   }
-                 } else {
-                   clean = false;
-                   if (best.outcome != kLoaded) best.outcome = kLost;
-                 }
-               }
-               if (!clean && attempt + 1 < kReadAttemptsMax) {
-                 LoadAttempt(attempt + 1, best, std::move(done));
-                 return;
-               }
-               if (best.outcome == kLoaded) {
-                 version_ = best.meta.version();
-                 // Keep the newest record: write first to the slot that does not hold it.
-                 const std::optional<Meta> slot0 =
-                     bytes.ok() ? Scan(std::string_view(*bytes).substr(0, kSectorBytes))
-                                : std::nullopt;
-                 verified_slot_ =
-                     slot0.has_value() && slot0->version() == best.meta.version() ? 0 : 1;
-               }
-               done(best);
-             });
+  disk->Read(
+      kMetaFile, 0, *size,
+      [this, attempt, best, size = *size,
+       done = std::move(done)](absl::StatusOr<std::string> bytes) mutable {
+        bool clean = bytes.ok() && bytes->size() == size;
+        if (bytes.ok()) {
+          if (AllZero(*bytes) && best.outcome != kLoaded) {
+            best.outcome = kFresh;
+          } else if (std::optional<Meta> m = Scan(*bytes); m.has_value()) {
+            if (best.outcome != kLoaded || m->version() > best.meta.version()) {
+              best = {.outcome = kLoaded, .meta = *m};
+            }
+            // A sector that is neither zero nor valid may be a read corruption.
+            for (uint64_t o = 0; o < bytes->size(); o += kSectorBytes) {
+              const std::string_view s = std::string_view(*bytes).substr(o, kSectorBytes);
+              if (!AllZero(s) && storage::DecodeRecords(s).records.empty()) clean = false;
+            }
+          } else {
+            clean = false;
+            if (best.outcome != kLoaded) best.outcome = kLost;
+          }
+        }
+        if (!clean && attempt + 1 < kReadAttemptsMax) {
+          LoadAttempt(attempt + 1, best, std::move(done));
+          return;
+        }
+        if (best.outcome == kLoaded) {
+          version_ = best.meta.version();
+          // Keep the newest record: write first to the slot that does not hold it.
+          const std::optional<Meta> slot0 =
+              bytes.ok() ? Scan(std::string_view(*bytes).substr(0, kSectorBytes)) : std::nullopt;
+          verified_slot_ = slot0.has_value() && slot0->version() == best.meta.version() ? 0 : 1;
+        }
+        done(best);
+      });
 }
 
 void MetaStore::Write(Meta meta, absl::AnyInvocable<void()> done) {

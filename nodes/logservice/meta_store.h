@@ -59,7 +59,7 @@ class MetaStore {
 
   NodeEnv& env_;
   bool writing_ = false;
-  uint64_t version_ = 0;  // Of the newest record known to be on disk.
+  uint64_t version_ = 0;   // Of the newest record known to be on disk.
   int verified_slot_ = 1;  // Holds the newest verified record; writes go to the other.
   Meta target_;
   std::string target_bytes_;

@@ -44,15 +44,15 @@ void RaftLog::Append(Entry entry) {
   HC_ASSERT_MSG(entry.term() >= last_term(), "log terms must not decrease");
   if (entry.kind() == Entry::DATA) {
     const bool inserted =
-        client_entries_.insert({{entry.client_id(), entry.seq()}, entry.index()}).second;
-    HC_ASSERT_MSG(inserted, "a client request appended twice to one log");
+        client_entries_.insert({entry.client_id(), entry.seq(), entry.index()}).second;
+    HC_ASSERT(inserted);
   }
   entries_.push_back(std::move(entry));
 }
 
 void RaftLog::Unindex(const Entry& entry) {
   if (entry.kind() != Entry::DATA) return;
-  const size_t erased = client_entries_.erase({entry.client_id(), entry.seq()});
+  const size_t erased = client_entries_.erase({entry.client_id(), entry.seq(), entry.index()});
   HC_ASSERT(erased == 1);
 }
 
@@ -85,9 +85,11 @@ void RaftLog::CompactTo(uint64_t index, uint64_t term) {
 }
 
 std::optional<uint64_t> RaftLog::FindClientEntry(uint64_t client_id, uint64_t seq) const {
-  auto it = client_entries_.find({client_id, seq});
-  if (it == client_entries_.end()) return std::nullopt;
-  return it->second;
+  auto it = client_entries_.lower_bound({client_id, seq, 0});
+  if (it == client_entries_.end() || std::get<0>(*it) != client_id || std::get<1>(*it) != seq) {
+    return std::nullopt;
+  }
+  return std::get<2>(*it);
 }
 
 }  // namespace hindcast::nodes::logservice

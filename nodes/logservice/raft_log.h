@@ -10,17 +10,20 @@
 //
 // Invariants (asserted): indexes are consecutive from start_index() + 1; terms never
 // decrease along the log and are >= start_term(); the dedup index holds exactly the DATA
-// entries of the log.
+// entries of the log. One request may appear twice: a leader deduplicates against its
+// retained log only, so a retry that arrives after the original was compacted away there is
+// appended again, and a follower that has not compacted yet then holds both.
 #ifndef HINDCAST_NODES_LOGSERVICE_RAFT_LOG_H_
 #define HINDCAST_NODES_LOGSERVICE_RAFT_LOG_H_
 
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <tuple>
 #include <utility>
 #include <vector>
 
-#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
 #include "nodes/logservice/logservice.pb.h"
 
 namespace hindcast::nodes::logservice {
@@ -52,7 +55,7 @@ class RaftLog {
   // entries after it stay; otherwise the whole log is replaced by the empty log at the point.
   void CompactTo(uint64_t index, uint64_t term);
 
-  // The index of the DATA entry (client_id, seq) still in the log, if any.
+  // The lowest index of a DATA entry (client_id, seq) still in the log, if any.
   std::optional<uint64_t> FindClientEntry(uint64_t client_id, uint64_t seq) const;
 
  private:
@@ -61,7 +64,8 @@ class RaftLog {
   uint64_t start_index_ = 0;
   uint64_t start_term_ = 0;
   std::deque<Entry> entries_;
-  absl::btree_map<std::pair<uint64_t, uint64_t>, uint64_t> client_entries_;
+  // (client_id, seq, index) of every DATA entry.
+  absl::btree_set<std::tuple<uint64_t, uint64_t, uint64_t>> client_entries_;
 };
 
 }  // namespace hindcast::nodes::logservice
