@@ -63,7 +63,8 @@ if cmp -s "$tmp/violation" "$tmp/replayed"; then passed=$((passed + 1)); else
 
 # --bug=list: name, settings as key=value words, a sentence.
 expect 0 "bug list" -- "$hindcast" run --bug=list
-contains "$tmp/out" '^ack_before_replicate( [a-z_]+=[a-z_]+)+ [A-Za-z]' "bug list line"
+contains "$tmp/out" '^ack_before_replicate( [a-z_]+=[a-z_0-9]+)+ [A-Za-z]' "bug list line"
+contains "$tmp/out" '^rc_lost_update( [a-z_]+=[a-z_0-9]+)+ [A-Za-z]' "cluster bug list line"
 
 # --save writes a seed case that `replay` reproduces; a mismatch is exit 1.
 expect 1 "save" -- "$hindcast" run --seed=77 --faults=light --bug=ack_before_replicate \
@@ -104,6 +105,28 @@ cat "$tmp/shard1" "$tmp/out" | sort >"$tmp/shards"
   sort >"$tmp/whole"
 if cmp -s "$tmp/shards" "$tmp/whole"; then passed=$((passed + 1)); else
   echo "FAIL: shards 1/2 + 2/2 differ from the whole sweep"; failures=$((failures + 1)); fi
+
+# The transaction cluster: a clean run, a planted bug caught with its replay command.
+expect 0 "cluster run" -- "$hindcast" run --system=cluster --workload=bank --faults=light --seed=4
+contains "$tmp/out" '^scenario: system=cluster workload=bank isolation=si mode=pessimistic' "cluster scenario line"
+contains "$tmp/out" '^outcomes: [0-9]+ committed, [0-9]+ aborted, [0-9]+ unknown$' "cluster outcomes"
+expect 1 "cluster bug" -- "$hindcast" run --system=cluster --workload=counter --isolation=rc \
+  --bug=rc_lost_update --seed=2
+contains "$tmp/out" '^VIOLATION: counter: final value' "lost update named"
+replay=$(sed -n 's/^replay: hindcast //p' "$tmp/out")
+tail -n1 "$tmp/out" >"$tmp/violation"
+expect 1 "cluster replay command" -- "$hindcast" $replay
+tail -n1 "$tmp/out" >"$tmp/replayed"
+if cmp -s "$tmp/violation" "$tmp/replayed"; then passed=$((passed + 1)); else
+  echo "FAIL: cluster replay command gave a different final line"; failures=$((failures + 1)); fi
+expect 2 "bad workload" -- "$hindcast" run --system=cluster --workload=nope
+one_line_error "bad workload"
+expect 2 "bad isolation" -- "$hindcast" run --system=cluster --isolation=serializable
+one_line_error "bad isolation"
+expect 2 "register bug on cluster" -- "$hindcast" run --system=cluster --bug=ack_before_replicate
+one_line_error "register bug on cluster"
+expect 2 "bad system" -- "$hindcast" run --system=mainframe
+one_line_error "bad system"
 
 # Bad input: one line on stderr naming the problem, exit 2, no output file written.
 expect 2 "no command" -- "$hindcast"

@@ -2,19 +2,16 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "properties/scenario.h"
 #include "sim/absl_compat.h"
 
 namespace hindcast::cli {
 
-void PrintSummary(FILE* out, const properties::RegisterScenario& s,
-                  const properties::RunReport& r, double wall_seconds) {
-  std::fprintf(out, "scenario: system=register faults=%s bug=%s clients=%d ops=%d seed=%llu%s\n",
-               std::string(sim::FaultProfileName(s.faults)).c_str(),
-               s.bug_ack_before_replicate ? "ack_before_replicate" : "none", s.clients,
-               s.ops_per_client, static_cast<unsigned long long>(s.seed),
-               s.plan.has_value() ? " (fault plan from file)" : "");
-  std::fprintf(out, "operations: %zu ok, %zu fail, %zu info\n", r.ops_ok, r.ops_fail, r.ops_info);
+void PrintSummary(FILE* out, const properties::Scenario& scenario,
+                  const properties::RunSummary& r, double wall_seconds,
+                  const std::string& replay_command) {
+  std::fprintf(out, "scenario: %s%s\n", properties::DescribeScenario(scenario).c_str(),
+               scenario.has_plan() ? " (fault plan from file)" : "");
+  std::fprintf(out, "outcomes: %s\n", r.outcomes.c_str());
   std::fprintf(out, "faults: %llu planned, %llu applied, %llu skipped\n",
                static_cast<unsigned long long>(r.faults.planned),
                static_cast<unsigned long long>(r.faults.applied),
@@ -28,14 +25,15 @@ void PrintSummary(FILE* out, const properties::RegisterScenario& s,
     std::fprintf(out, "speed: %.0f simulated seconds per wall second\n", sim_seconds / wall_seconds);
   }
   if (r.verdict == properties::Verdict::kViolation) {
-    std::fprintf(out, "VIOLATION: %s\n  %s\n", r.failure.c_str(), r.explanation.c_str());
-    std::fprintf(out, "replay: %s\n", properties::ReplayCommand(s).c_str());
+    std::fprintf(out, "VIOLATION: %s\n", r.failure.c_str());
+    if (!r.explanation.empty()) std::fprintf(out, "  %s\n", r.explanation.c_str());
+    std::fprintf(out, "replay: %s\n", replay_command.c_str());
   } else if (r.verdict == properties::Verdict::kUnknown) {
     std::fprintf(out, "checker gave up: %s\n", r.explanation.c_str());
   }
 }
 
-std::string FinalLine(const properties::RunReport& r) {
+std::string FinalLine(const properties::RunSummary& r) {
   return absl::StrCat("fingerprint=", properties::FingerprintHex(r.fingerprint), " verdict=",
                       r.verdict == properties::Verdict::kViolation ? "violation" : "ok");
 }
@@ -59,13 +57,13 @@ std::string JsonEscape(const std::string& s) {
   return out;
 }
 
-std::string FailureJson(const properties::RegisterScenario& s, const properties::RunReport& r) {
-  return absl::StrCat("{\"seed\":", s.seed, ",\"verdict\":\"",
+std::string FailureJson(const properties::RunSummary& r, const std::string& replay_command) {
+  return absl::StrCat("{\"seed\":", r.seed, ",\"verdict\":\"",
                       r.verdict == properties::Verdict::kViolation ? "violation" : "ok",
                       "\",\"failure\":\"", JsonEscape(r.failure), "\",\"detail\":\"",
                       JsonEscape(r.explanation), "\",\"fingerprint\":\"",
                       properties::FingerprintHex(r.fingerprint), "\",\"replay\":\"",
-                      JsonEscape(properties::ReplayCommand(s)), "\"}");
+                      JsonEscape(replay_command), "\"}");
 }
 
 }  // namespace hindcast::cli

@@ -5,19 +5,19 @@
 #include <cstdio>
 #include <string>
 
-#include "properties/register_run.h"
+#include "properties/scenario.h"
 
 namespace hindcast::cli {
 
 // The multi-line human summary of one run (no trailing fingerprint line).
-void PrintSummary(FILE* out, const properties::RegisterScenario& scenario,
-                  const properties::RunReport& report, double wall_seconds);
+void PrintSummary(FILE* out, const properties::Scenario& scenario,
+                  const properties::RunSummary& run, double wall_seconds,
+                  const std::string& replay_command);
 // "fingerprint=<16 hex> verdict=<ok|violation>"
-std::string FinalLine(const properties::RunReport& report);
+std::string FinalLine(const properties::RunSummary& run);
 std::string JsonEscape(const std::string& s);
 // One JSON object on one line for a failing seed of a sweep.
-std::string FailureJson(const properties::RegisterScenario& scenario,
-                        const properties::RunReport& report);
+std::string FailureJson(const properties::RunSummary& run, const std::string& replay_command);
 
 }  // namespace hindcast::cli
 

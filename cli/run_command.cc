@@ -23,13 +23,14 @@ namespace hindcast::cli {
 namespace {
 
 struct TimedRun {
-  properties::RunReport report;
+  properties::RunSummary report;
   double wall_seconds = 0;
   std::vector<sim::Event> events;
   std::string payloads;  // Backing bytes of `events`' payloads.
 };
 
-TimedRun Execute(const properties::RegisterScenario& scenario, bool keep_events) {
+TimedRun Execute(const properties::Scenario& scenario, const std::string& replay,
+                 bool keep_events) {
   TimedRun run;
   properties::RunOptions options;
   if (keep_events) {
@@ -49,10 +50,10 @@ TimedRun Execute(const properties::RegisterScenario& scenario, bool keep_events)
     };
   }
   const sim::ScopedAssertContext context(
-      absl::StrCat("seed ", scenario.seed, "; replay: ", properties::ReplayCommand(scenario)));
+      absl::StrCat("seed ", scenario.seed(), "; replay: ", replay));
   // Wall time is measured here, outside the simulation, only for the summary.
   const auto start = std::chrono::steady_clock::now();
-  run.report = properties::RunRegister(scenario, options);
+  run.report = properties::RunScenario(scenario, options);
   run.wall_seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return run;
@@ -118,21 +119,22 @@ int RunCommand(int argc, char** argv) {
     PrintBugList();
     return 0;
   }
-  absl::StatusOr<properties::RegisterScenario> scenario = ScenarioFromFlags();
+  absl::StatusOr<properties::Scenario> scenario = ScenarioFromFlags();
   if (!scenario.ok()) return UsageError(std::string(scenario.status().message()));
 
   const bool check = absl::GetFlag(FLAGS_check_determinism);
   const bool events = absl::GetFlag(FLAGS_events);
-  TimedRun run = Execute(*scenario, check || events);
+  const std::string replay = ReplayCommandFor(*scenario);
+  TimedRun run = Execute(*scenario, replay, check || events);
   if (events) PrintEvents(run);
-  PrintSummary(stdout, *scenario, run.report, run.wall_seconds);
+  PrintSummary(stdout, *scenario, run.report, run.wall_seconds, replay);
   int code = run.report.verdict == properties::Verdict::kViolation ? 1 : 0;
-  if (check && CompareRuns(run, Execute(*scenario, true)) != 0) code = 1;
+  if (check && CompareRuns(run, Execute(*scenario, replay, true)) != 0) code = 1;
 
   const std::string save = absl::GetFlag(FLAGS_save);
   if (!save.empty()) {
     properties::SeedCase seed_case;
-    *seed_case.mutable_scenario() = properties::ToProto(*scenario);
+    *seed_case.mutable_scenario() = *scenario;
     seed_case.set_expected_fingerprint(properties::FingerprintHex(run.report.fingerprint));
     seed_case.set_expected_verdict(
         run.report.verdict == properties::Verdict::kViolation ? "violation" : "ok");
@@ -152,15 +154,14 @@ int ReplayCommand(int argc, char** argv) {
   absl::StatusOr<properties::SeedCase> seed_case =
       properties::ReadSeedCaseFile(args.positional[0]);
   if (!seed_case.ok()) return UsageError(std::string(seed_case.status().message()));
-  absl::StatusOr<properties::RegisterScenario> scenario =
-      properties::ToRegisterScenario(seed_case->scenario());
-  if (!scenario.ok()) {
-    return UsageError(args.positional[0] + ": " + std::string(scenario.status().message()));
-  }
+  const properties::Scenario& scenario = seed_case->scenario();
+  const absl::Status valid = properties::ValidateScenario(scenario);
+  if (!valid.ok()) return UsageError(args.positional[0] + ": " + std::string(valid.message()));
   const bool events = absl::GetFlag(FLAGS_events);
-  TimedRun run = Execute(*scenario, events);
+  const std::string replay = "hindcast replay " + args.positional[0];
+  TimedRun run = Execute(scenario, replay, events);
   if (events) PrintEvents(run);
-  PrintSummary(stdout, *scenario, run.report, run.wall_seconds);
+  PrintSummary(stdout, scenario, run.report, run.wall_seconds, replay);
   const std::string fingerprint = properties::FingerprintHex(run.report.fingerprint);
   const std::string verdict =
       run.report.verdict == properties::Verdict::kViolation ? "violation" : "ok";

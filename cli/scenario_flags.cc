@@ -8,24 +8,32 @@
 #include "sim/absl_compat.h"
 
 ABSL_FLAG(std::string, system, "register",
-          "The system under test: register (the demo replicated register).");
+          "The system under test: register (the demo replicated register) or cluster (the "
+          "MatrixOne-style transaction cluster).");
 ABSL_FLAG(uint64_t, seed, 1, "The run seed; every draw of the run derives from it.");
 ABSL_FLAG(std::string, faults, "light", "Fault profile: none, light or heavy.");
 ABSL_FLAG(std::string, bug, "none", "A planted bug to switch on, or 'list' to list them.");
 ABSL_FLAG(int32_t, clients, 3, "Client sessions.");
-ABSL_FLAG(int32_t, ops, 30, "Operations per client.");
+ABSL_FLAG(int32_t, ops, 30, "Operations per client (register).");
+ABSL_FLAG(std::string, workload, "bank", "Cluster workload: bank or counter.");
+ABSL_FLAG(std::string, isolation, "si", "Cluster isolation: si (snapshot) or rc (read committed).");
+ABSL_FLAG(std::string, mode, "pessimistic", "Cluster concurrency control: pessimistic or optimistic.");
+ABSL_FLAG(int32_t, cns, 3, "Compute nodes (cluster).");
+ABSL_FLAG(int32_t, txns, 20, "Transactions per client (cluster).");
+ABSL_FLAG(uint64_t, spill, 1 << 20, "Workspace spill threshold in bytes (cluster).");
 ABSL_FLAG(std::string, plan, "",
           "A fault plan textproto (FaultPlanProto) to use instead of the generated one.");
 
 namespace hindcast::cli {
 
 const std::vector<std::string>& ScenarioFlagNames() {
-  static const std::vector<std::string> kNames = {"system", "faults",  "bug",
-                                                  "clients", "ops", "plan"};
+  static const std::vector<std::string> kNames = {
+      "system", "faults", "bug", "clients", "ops", "plan", "workload", "isolation", "mode",
+      "cns", "txns", "spill"};
   return kNames;
 }
 
-absl::StatusOr<properties::RegisterScenario> ScenarioFromFlags() {
+absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
   properties::Scenario s;
   s.set_system(absl::GetFlag(FLAGS_system));
   s.set_seed(absl::GetFlag(FLAGS_seed));
@@ -33,21 +41,44 @@ absl::StatusOr<properties::RegisterScenario> ScenarioFromFlags() {
   s.set_bug(absl::GetFlag(FLAGS_bug));
   const int32_t clients = absl::GetFlag(FLAGS_clients);
   const int32_t ops = absl::GetFlag(FLAGS_ops);
+  const int32_t cns = absl::GetFlag(FLAGS_cns);
+  const int32_t txns = absl::GetFlag(FLAGS_txns);
   if (clients < 1) return absl::InvalidArgumentError("--clients must be at least 1");
   if (ops < 1) return absl::InvalidArgumentError("--ops must be at least 1");
+  if (cns < 1) return absl::InvalidArgumentError("--cns must be at least 1");
+  if (txns < 1) return absl::InvalidArgumentError("--txns must be at least 1");
+  if (absl::GetFlag(FLAGS_spill) < 1) return absl::InvalidArgumentError("--spill must be at least 1");
   s.set_clients(static_cast<uint32_t>(clients));
-  s.set_ops_per_client(static_cast<uint32_t>(ops));
+  if (s.system() == "cluster") {
+    s.set_workload(absl::GetFlag(FLAGS_workload));
+    s.set_isolation(absl::GetFlag(FLAGS_isolation));
+    s.set_mode(absl::GetFlag(FLAGS_mode));
+    s.set_cns(static_cast<uint32_t>(cns));
+    s.set_txns_per_client(static_cast<uint32_t>(txns));
+    s.set_spill_threshold_bytes(absl::GetFlag(FLAGS_spill));
+  } else {
+    s.set_ops_per_client(static_cast<uint32_t>(ops));
+  }
   const std::string plan_path = absl::GetFlag(FLAGS_plan);
   if (!plan_path.empty()) {
     absl::StatusOr<properties::FaultPlanProto> plan = properties::ReadFaultPlanFile(plan_path);
     if (!plan.ok()) return plan.status();
     *s.mutable_plan() = *plan;
   }
-  return properties::ToRegisterScenario(s);
+  const absl::Status valid = properties::ValidateScenario(s);
+  if (!valid.ok()) return valid;
+  return s;
+}
+
+std::string ReplayCommandFor(const properties::Scenario& scenario) {
+  std::string command = properties::ReplayCommand(scenario);
+  const std::string plan_path = absl::GetFlag(FLAGS_plan);
+  if (!plan_path.empty()) absl::StrAppend(&command, " --plan=", plan_path);
+  return command;
 }
 
 void PrintBugList() {
-  for (const properties::BugInfo& bug : properties::RegisterBugs()) {
+  for (const properties::BugInfo& bug : properties::AllBugs()) {
     std::printf("%s %s %s\n", std::string(bug.name).c_str(),
                 std::string(bug.exposing_settings).c_str(), std::string(bug.breaks).c_str());
   }

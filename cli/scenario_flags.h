@@ -7,7 +7,7 @@
 
 #include "absl/flags/declare.h"
 #include "absl/status/statusor.h"
-#include "properties/register_run.h"
+#include "properties/scenario.h"
 
 ABSL_DECLARE_FLAG(std::string, system);
 ABSL_DECLARE_FLAG(uint64_t, seed);
@@ -16,14 +16,23 @@ ABSL_DECLARE_FLAG(std::string, bug);
 ABSL_DECLARE_FLAG(int32_t, clients);
 ABSL_DECLARE_FLAG(int32_t, ops);
 ABSL_DECLARE_FLAG(std::string, plan);
+ABSL_DECLARE_FLAG(std::string, workload);
+ABSL_DECLARE_FLAG(std::string, isolation);
+ABSL_DECLARE_FLAG(std::string, mode);
+ABSL_DECLARE_FLAG(int32_t, cns);
+ABSL_DECLARE_FLAG(int32_t, txns);
+ABSL_DECLARE_FLAG(uint64_t, spill);
 
 namespace hindcast::cli {
 
 // Flag names that describe a scenario, for CommandSpec::flags.
 const std::vector<std::string>& ScenarioFlagNames();
 
-// The scenario the flags describe (the seed from --seed). A bad value is an error naming it.
-absl::StatusOr<properties::RegisterScenario> ScenarioFromFlags();
+// The scenario the flags describe (the seed from --seed), validated. A bad value is an
+// error naming it.
+absl::StatusOr<properties::Scenario> ScenarioFromFlags();
+// The command that replays `scenario` as the flags gave it (with --plan if one was given).
+std::string ReplayCommandFor(const properties::Scenario& scenario);
 
 // Prints one line per planted bug: name, exposing key=value settings, what it breaks.
 void PrintBugList();

@@ -125,7 +125,7 @@ int SweepCommand(int argc, char** argv) {
   if (jobs < 1 || jobs > kJobsMax) {
     return UsageError("--jobs must be between 1 and " + std::to_string(kJobsMax));
   }
-  absl::StatusOr<properties::RegisterScenario> base = ScenarioFromFlags();
+  absl::StatusOr<properties::Scenario> base = ScenarioFromFlags();
   if (!base.ok()) return UsageError(std::string(base.status().message()));
 
   std::vector<uint64_t> seeds;
@@ -153,14 +153,15 @@ int SweepCommand(int argc, char** argv) {
     while (true) {
       const size_t i = next.fetch_add(1);
       if (i >= seeds.size()) return;
-      properties::RegisterScenario scenario = *base;
-      scenario.seed = seeds[i];
-      const sim::ScopedAssertContext context(absl::StrCat(
-          "seed ", scenario.seed, "; replay: ", properties::ReplayCommand(scenario)));
-      const properties::RunReport report = properties::RunRegister(scenario, {});
+      properties::Scenario scenario = *base;
+      scenario.set_seed(seeds[i]);
+      const std::string replay = ReplayCommandFor(scenario);
+      const sim::ScopedAssertContext context(
+          absl::StrCat("seed ", scenario.seed(), "; replay: ", replay));
+      const properties::RunSummary report = properties::RunScenario(scenario, {});
       const bool failed = report.verdict == properties::Verdict::kViolation;
       std::lock_guard<std::mutex> lock(mu);
-      slots[i] = {true, failed, failed ? FailureJson(scenario, report) : std::string()};
+      slots[i] = {true, failed, failed ? FailureJson(report, replay) : std::string()};
       ++done;
       failing += failed;
       while (printed < slots.size() && slots[printed].done) {

@@ -10,6 +10,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "sim/assert.h"
 #include "sim/absl_compat.h"
 
 namespace hindcast::properties {
@@ -45,11 +47,28 @@ absl::StatusOr<M> ParseText(std::string_view text, std::string_view source_name)
 
 }  // namespace
 
-const std::vector<BugInfo>& RegisterBugs() {
+const std::vector<BugInfo>& AllBugs() {
   static const std::vector<BugInfo> kBugs = {
       {"ack_before_replicate", "system=register faults=light",
        "the primary acknowledges a write before it is durable on a majority, so a crash of "
        "the primary loses acknowledged writes (the history stops being linearizable)."},
+      {"rc_lost_update", "system=cluster workload=counter isolation=rc mode=pessimistic",
+       "read committed does not refresh a statement's snapshot after waiting for a row lock, "
+       "so an update overwrites a commit it never saw (lost update)."},
+      {"lock_forget_on_restart", "system=cluster workload=counter mode=pessimistic faults=heavy",
+       "the lock service keeps its old bind after a restart, so the TN cannot reject commits "
+       "whose locks were forgotten (lost update)."},
+      {"workspace_spill_lost", "system=cluster workload=bank spill=64",
+       "a spilled part of a transaction's workspace is forgotten: invisible to the "
+       "transaction and missing from its commit (broken invariant)."},
+      {"read_before_watermark", "system=cluster workload=bank isolation=si",
+       "reads do not wait for the LogTail apply watermark to reach the snapshot (stale "
+       "reads; inconsistent snapshots)."},
+      {"hlc_no_update_on_receive", "system=cluster workload=bank",
+       "clocks ignore the timestamps of received messages (causal reverse)."},
+      {"ack_before_quorum", "system=cluster workload=bank faults=heavy",
+       "the log service acknowledges an append before a quorum has synced it, so a crash "
+       "loses committed transactions (durability)."},
   };
   return kBugs;
 }
@@ -143,8 +162,7 @@ FaultPlanProto ToProto(const sim::FaultPlan& plan) {
 
 absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& s) {
   if (!s.system().empty() && s.system() != "register") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown system \"", s.system(), "\" (this build has: register)"));
+    return absl::InvalidArgumentError(absl::StrCat("not a register scenario: \"", s.system(), "\""));
   }
   RegisterScenario r;
   r.seed = s.seed();
@@ -158,8 +176,8 @@ absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& s) {
   if (s.bug() == "ack_before_replicate") {
     r.bug_ack_before_replicate = true;
   } else if (!s.bug().empty() && s.bug() != "none") {
-    return absl::InvalidArgumentError(
-        absl::StrCat("unknown bug \"", s.bug(), "\" (see --bug=list)"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown bug \"", s.bug(), "\" for system=register (see --bug=list)"));
   }
   if (s.clients() > kClientsMax || s.ops_per_client() > kOpsPerClientMax) {
     return absl::InvalidArgumentError(absl::StrCat("clients must be at most ", kClientsMax,
@@ -253,6 +271,131 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
     return absl::PermissionDeniedError(absl::StrCat(path, ": cannot rename into place"));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
+  if (s.system() != "cluster") {
+    return absl::InvalidArgumentError(absl::StrCat("not a cluster scenario: \"", s.system(), "\""));
+  }
+  ClusterScenario c;
+  c.seed = s.seed();
+  const std::string faults = s.faults().empty() ? "light" : s.faults();
+  const std::optional<sim::FaultProfile> profile = sim::ParseFaultProfile(faults);
+  if (!profile.has_value()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown fault profile \"", faults, "\" (none, light, heavy)"));
+  }
+  c.faults = *profile;
+  c.workload = s.workload().empty() ? "bank" : s.workload();
+  if (c.workload != "bank" && c.workload != "counter") {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "unknown workload \"", c.workload, "\" (this build has: bank, counter)"));
+  }
+  if (s.isolation().empty() || s.isolation() == "si") {
+    c.isolation = nodes::txn::Isolation::kSnapshot;
+  } else if (s.isolation() == "rc") {
+    c.isolation = nodes::txn::Isolation::kReadCommitted;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown isolation \"", s.isolation(), "\" (si, rc)"));
+  }
+  if (s.mode().empty() || s.mode() == "pessimistic") {
+    c.mode = nodes::txn::Mode::kPessimistic;
+  } else if (s.mode() == "optimistic") {
+    c.mode = nodes::txn::Mode::kOptimistic;
+  } else {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown mode \"", s.mode(), "\" (pessimistic, optimistic)"));
+  }
+  const std::string& bug = s.bug();
+  nodes::txn::ClusterBugs& b = c.bugs;
+  if (bug == "rc_lost_update") {
+    b.cn.rc_lost_update = true;
+  } else if (bug == "workspace_spill_lost") {
+    b.cn.workspace_spill_lost = true;
+  } else if (bug == "read_before_watermark") {
+    b.cn.read_before_watermark = true;
+  } else if (bug == "lock_forget_on_restart") {
+    b.lock_forget_on_restart = true;
+  } else if (bug == "hlc_no_update_on_receive") {
+    b.hlc_no_update_on_receive = true;
+  } else if (bug == "ack_before_quorum") {
+    b.ack_before_quorum = true;
+  } else if (!bug.empty() && bug != "none") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown bug \"", bug, "\" for system=cluster (see --bug=list)"));
+  }
+  if (s.clients() > kClientsMax || s.cns() > kClientsMax || s.txns_per_client() > kOpsPerClientMax) {
+    return absl::InvalidArgumentError(absl::StrCat("clients and cns must be at most ", kClientsMax,
+                                                   ", txns per client at most ", kOpsPerClientMax));
+  }
+  if (s.clients() != 0) c.clients = static_cast<int>(s.clients());
+  if (s.cns() != 0) c.cns = static_cast<int>(s.cns());
+  if (s.txns_per_client() != 0) c.txns_per_client = static_cast<int>(s.txns_per_client());
+  if (s.spill_threshold_bytes() != 0) c.spill_threshold_bytes = s.spill_threshold_bytes();
+  if (s.has_plan()) {
+    const int node_count = nodes::txn::Cluster::kFirstCn + c.cns + c.clients;
+    absl::StatusOr<sim::FaultPlan> plan = FromProto(s.plan(), node_count);
+    if (!plan.ok()) return plan.status();
+    c.plan = *std::move(plan);
+  }
+  return c;
+}
+
+absl::Status ValidateScenario(const Scenario& s) {
+  if (s.system().empty() || s.system() == "register") return ToRegisterScenario(s).status();
+  if (s.system() == "cluster") return ToClusterScenario(s).status();
+  return absl::InvalidArgumentError(
+      absl::StrCat("unknown system \"", s.system(), "\" (register, cluster)"));
+}
+
+RunSummary RunScenario(const Scenario& s, const RunOptions& options) {
+  RunSummary out;
+  if (s.system() == "cluster") {
+    absl::StatusOr<ClusterScenario> c = ToClusterScenario(s);
+    HC_ASSERT_MSG(c.ok(), "run an invalid scenario");
+    const ClusterReport r = RunCluster(*c, options);
+    out = {.seed = r.seed, .fingerprint = r.fingerprint, .verdict = r.verdict,
+           .failure = r.failure, .explanation = r.explanation,
+           .outcomes = absl::StrCat(r.committed, " committed, ", r.aborted, " aborted, ",
+                                    r.unknown, " unknown"),
+           .faults = r.faults, .end_time = r.end_time, .events = r.events, .steps = r.steps};
+    return out;
+  }
+  absl::StatusOr<RegisterScenario> reg = ToRegisterScenario(s);
+  HC_ASSERT_MSG(reg.ok(), "run an invalid scenario");
+  const RunReport r = RunRegister(*reg, options);
+  out = {.seed = r.seed, .fingerprint = r.fingerprint, .verdict = r.verdict,
+         .failure = r.failure, .explanation = r.explanation,
+         .outcomes = absl::StrCat(r.ops_ok, " ok, ", r.ops_fail, " fail, ", r.ops_info, " info"),
+         .faults = r.faults, .end_time = r.end_time, .events = r.events, .steps = r.steps};
+  return out;
+}
+
+std::string DescribeScenario(const Scenario& s) {
+  if (s.system() == "cluster") {
+    const ClusterScenario c = *ToClusterScenario(s);
+    return absl::StrCat(
+        "system=cluster workload=", c.workload,
+        " isolation=", c.isolation == nodes::txn::Isolation::kSnapshot ? "si" : "rc",
+        " mode=", c.mode == nodes::txn::Mode::kPessimistic ? "pessimistic" : "optimistic",
+        " faults=", Sv(sim::FaultProfileName(c.faults)),
+        " bug=", s.bug().empty() ? "none" : s.bug(), " cns=", c.cns, " clients=", c.clients,
+        " txns=", c.txns_per_client, " spill=", c.spill_threshold_bytes, " seed=", c.seed);
+  }
+  const RegisterScenario r = *ToRegisterScenario(s);
+  return absl::StrCat("system=register faults=", Sv(sim::FaultProfileName(r.faults)), " bug=",
+                      r.bug_ack_before_replicate ? "ack_before_replicate" : "none",
+                      " clients=", r.clients, " ops=", r.ops_per_client, " seed=", r.seed);
+}
+
+std::string ReplayCommand(const Scenario& s) {
+  if (s.system() != "cluster") return ReplayCommand(*ToRegisterScenario(s));
+  std::string out = absl::StrCat("hindcast run");
+  for (absl::string_view word : absl::StrSplit(DescribeScenario(s), ' ')) {
+    absl::StrAppend(&out, " --", word);
+  }
+  return out;
 }
 
 std::string FingerprintHex(uint64_t fingerprint) { return absl::StrFormat("%016x", fingerprint); }

@@ -14,19 +14,45 @@
 #include <string_view>
 
 #include "absl/status/statusor.h"
+#include "properties/cluster_run.h"
 #include "properties/register_run.h"
 #include "properties/scenario.pb.h"
 #include "sim/fault_plan.h"
 
 namespace hindcast::properties {
 
-// The planted bugs of the demo register; `--bug=list` prints them.
+// The planted bugs of both systems; `--bug=list` prints them.
 struct BugInfo {
   std::string_view name;
   std::string_view exposing_settings;  // key=value words matching the CLI flags.
   std::string_view breaks;
 };
-const std::vector<BugInfo>& RegisterBugs();
+const std::vector<BugInfo>& AllBugs();
+
+// What any run reports, whichever system ran.
+struct RunSummary {
+  uint64_t seed = 0;
+  uint64_t fingerprint = 0;
+  Verdict verdict = Verdict::kOk;
+  std::string failure;
+  std::string explanation;
+  std::string outcomes;  // "90 ok, 2 fail, 1 info" or "50 committed, 9 aborted, 1 unknown".
+  sim::FaultStats faults;
+  sim::Instant end_time;
+  uint64_t events = 0;
+  uint64_t steps = 0;
+};
+
+// OK when `scenario` names a system, workload, profile, bug and sizes that exist.
+absl::Status ValidateScenario(const Scenario& scenario);
+// Runs a valid scenario (asserts ValidateScenario).
+RunSummary RunScenario(const Scenario& scenario, const RunOptions& options);
+// "system=cluster workload=bank isolation=si ..." for summaries.
+std::string DescribeScenario(const Scenario& scenario);
+// The one-line command that replays `scenario` (a scenario with a hand-written plan is
+// replayed from its seed file instead).
+std::string ReplayCommand(const Scenario& scenario);
+absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& scenario);
 
 absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_count);
 FaultPlanProto ToProto(const sim::FaultPlan& plan);
@@ -45,7 +71,6 @@ absl::Status WriteFileAtomically(const std::string& path, std::string_view conte
 
 std::string FingerprintHex(uint64_t fingerprint);
 
-// The one-line command that replays `scenario`.
 std::string ReplayCommand(const RegisterScenario& scenario);
 
 }  // namespace hindcast::properties

@@ -34,12 +34,18 @@ TEST(FaultPlanTest, GeneratedPlansAreSortedRestartEveryCrashAndEndHealed) {
       int crashes = 0, restarts = 0;
       for (size_t i = 0; i < plan.actions.size(); ++i) {
         const FaultAction& a = plan.actions[i];
-        if (i > 0) EXPECT_LE(plan.actions[i - 1].at, a.at);
+        if (i > 0) {
+          EXPECT_LE(plan.actions[i - 1].at, a.at);
+        }
         EXPECT_LE(a.at, Duration::Seconds(1));
         crashes += a.type == FaultType::kCrash;
         restarts += a.type == FaultType::kRestart;
-        if (a.type == FaultType::kCrash) EXPECT_LE(a.nodes[0], 2u) << "only servers crash";
-        if (a.type == FaultType::kDiskFaults) EXPECT_NE(p, FaultProfile::kLight);
+        if (a.type == FaultType::kCrash) {
+          EXPECT_LE(a.nodes[0], 2u) << "only servers crash";
+        }
+        if (a.type == FaultType::kDiskFaults) {
+          EXPECT_NE(p, FaultProfile::kLight);
+        }
       }
       EXPECT_EQ(crashes, restarts);
     }

@@ -144,17 +144,35 @@ void ObjectServer::OnPut(sim::NodeId from, const PutRequest& r) {
     return;
   }
   putting_.insert(r.key());
-  const std::string file = ObjectFileName(r.key());
+  Store(r.key(), storage::EncodeRecord(r.data()), [this, from, req = r.req(), key = r.key()] {
+    putting_.erase(key);
+    keys_.insert(key);
+    env_.Record({.kind = sim::EventKind::kNodeState, .a = 2, .b = key.size()});
+    Reply(from, req, Response::OK);
+  });
+}
+
+// Writes, syncs and reads the object back until the bytes on disk are the bytes meant:
+// a corrupted or misdirected write is caught here, before the put is acknowledged.
+void ObjectServer::Store(const std::string& key, std::string bytes, absl::AnyInvocable<void()> done) {
+  const std::string file = ObjectFileName(key);
   sim::Disk* disk = env_.disk();
-  disk->Write(file, 0, storage::EncodeRecord(r.data()),
-              [this, disk, file, from, req = r.req(), key = r.key()](absl::Status) {
-                disk->Sync(file, [this, from, req, key](absl::Status) {
-                  putting_.erase(key);
-                  keys_.insert(key);
-                  env_.Record({.kind = sim::EventKind::kNodeState, .a = 2, .b = key.size()});
-                  Reply(from, req, Response::OK);
-                });
-              });
+  const uint64_t size = bytes.size();
+  (void)disk->Truncate(file, 0);
+  disk->Write(file, 0, bytes, [this, disk, file, key, size, bytes, done = std::move(done)](
+                                  absl::Status) mutable {
+    disk->Sync(file, [this, disk, file, key, size, bytes = std::move(bytes),
+                      done = std::move(done)](absl::Status) mutable {
+      disk->Read(file, 0, size, [this, key, bytes = std::move(bytes), done = std::move(done)](
+                                    absl::StatusOr<std::string> back) mutable {
+        if (!back.ok() || *back != bytes) {
+          Store(key, std::move(bytes), std::move(done));
+          return;
+        }
+        done();
+      });
+    });
+  });
 }
 
 void ObjectServer::OnGet(sim::NodeId from, const GetRequest& r) {

@@ -59,6 +59,7 @@ class ObjectServer : public sim::Node {
   void OnList(sim::NodeId from, const ListRequest& r);
   void OnDelete(sim::NodeId from, const DeleteRequest& r);
   void Reply(sim::NodeId to, uint64_t req, Response::Code code, std::string data = {});
+  void Store(const std::string& key, std::string bytes, absl::AnyInvocable<void()> done);
   void Send(sim::NodeId to, const Response& response);
   // Reads object `key` and calls back with its payload or a failure code.
   void Load(const std::string& key,

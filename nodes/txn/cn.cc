@@ -1,0 +1,525 @@
+#include "nodes/txn/cn.h"
+
+#include <utility>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "nodes/wire.h"
+#include "sim/absl_compat.h"
+#include "sim/assert.h"
+#include "storage/pb_util.h"
+
+namespace hindcast::nodes::txn {
+namespace {
+
+constexpr sim::Duration kLoadRetry = sim::Duration::Millis(20);
+
+int64_t AsInt(const std::optional<std::string>& v) {
+  int64_t n = 0;
+  if (v.has_value() && !absl::SimpleAtoi(Sv(*v), &n)) n = 0;  // Not a number: start over at 0.
+  return n;
+}
+
+}  // namespace
+
+Cn::Cn(NodeEnv& env, const CnOptions& options)
+    : env_(env),
+      options_(options),
+      clock_(env, options.hlc),
+      store_(env, options.object_store, {}),
+      incarnation_bits_(env.rng().Next() << 32) {
+  HC_ASSERT(options.tn != sim::kNoNode && options.object_store != sim::kNoNode);
+  // Subscription ids are unique across incarnations too: a push still in flight to an
+  // earlier incarnation must never pass for one of this incarnation's.
+  subscription_ = incarnation_bits_;
+}
+
+void Cn::Start() {
+  Subscribe();  // The first snapshot also releases the previous incarnation's locks.
+  env_.SetTimer(options_.resubscribe_after, [this] { CheckSubscription(); });
+}
+
+Cn::Txn* Cn::Find(uint64_t id) {
+  auto it = txns_.find(id);
+  return it == txns_.end() ? nullptr : &it->second;
+}
+
+// --- LogTail --------------------------------------------------------------------------
+
+void Cn::Subscribe() {
+  Message m;
+  *m.mutable_subscribe()->mutable_hlc() = clock_.Stamp();
+  m.mutable_subscribe()->set_subscription(++subscription_);
+  // Until this subscription's snapshot arrives no push is applied: its numbering restarts,
+  // so continuing the previous subscription's sequence could skip commits. Reads may go on
+  // at timestamps the current state's watermark already covers.
+  subscribed_ = false;
+  m.mutable_subscribe()->set_incarnation(incarnation_bits_ >> 32);
+  SendMessage(env_, options_.tn, m);
+}
+
+void Cn::CheckSubscription() {
+  // A whole interval without a push (heartbeats come far more often): the TN restarted or
+  // pushes were lost. Ask for a snapshot.
+  if (!subscribed_ || silent_ticks_++ >= 1) Subscribe();
+  env_.SetTimer(options_.resubscribe_after, [this] { CheckSubscription(); });
+}
+
+void Cn::OnLogTail(const LogTailPush& push) {
+  clock_.Observe(push.hlc());
+  if (push.subscription() != subscription_) return;  // From a subscription given up on.
+  if (push.snapshot()) {
+    if (!fenced_ && options_.mode == Mode::kPessimistic) {
+      // The TN now refuses the previous incarnation's commits, so its locks can go.
+      Unlock({.cn = env_.id(), .seq = incarnation_bits_});
+    }
+    fenced_ = true;
+    env_.Record({.kind = sim::EventKind::kNodeState, .a = 30, .b = static_cast<uint64_t>(push.entries_size())});
+    tail_ = storage::VersionedTable();
+    tn_epoch_ = push.epoch();
+    push_seq_ = push.seq();
+    subscribed_ = true;
+  } else if (!subscribed_ || push.epoch() != tn_epoch_ || push.seq() != push_seq_ + 1) {
+    subscribed_ = false;  // A gap or a new TN: this push cannot be applied safely.
+    Subscribe();
+    return;
+  } else {
+    push_seq_ = push.seq();
+  }
+  silent_ticks_ = 0;
+  for (const LogTailEntry& e : push.entries()) {
+    const storage::Timestamp ts = storage::FromProto(e.commit_ts());
+    for (const Write& w : e.writes()) {
+      const std::optional<storage::Timestamp> newest = tail_.NewestCommitTs(w.key());
+      if (newest.has_value() && *newest >= ts) continue;  // Already have it.
+      tail_.Apply(w.key(), ts,
+                  w.is_delete() ? std::nullopt : std::optional<std::string_view>(w.value()));
+    }
+  }
+  if (push.has_objects()) objects_.assign(push.objects().begin(), push.objects().end());
+  const storage::Timestamp mark = storage::FromProto(push.watermark());
+  if (mark > watermark_ || push.snapshot()) watermark_ = mark;
+  // Wake every waiter the watermark now covers.
+  while (!watermark_waiters_.empty() && watermark_waiters_.begin()->first <= watermark_) {
+    Waiter w = std::move(watermark_waiters_.begin()->second);
+    watermark_waiters_.erase(watermark_waiters_.begin());
+    if (Find(w.txn) != nullptr) w.then();
+  }
+}
+
+void Cn::WaitWatermark(uint64_t id, storage::Timestamp ts, Then then) {
+  if (options_.bugs.read_before_watermark || watermark_ >= ts) {
+    then();
+    return;
+  }
+  watermark_waiters_.emplace(ts, Waiter{id, std::move(then)});
+  Message m;
+  *m.mutable_advance()->mutable_hlc() = storage::ToProto(ts);
+  SendMessage(env_, options_.tn, m);
+  Txn* t = Find(id);
+  env_.CancelTimer(t->timer);
+  t->timer = env_.SetTimer(options_.watermark_wait_max, [this, id] {
+    if (Find(id) != nullptr) Finish(id, TxnReply::ABORTED, "logtail did not catch up");
+  });
+}
+
+// --- Transactions -----------------------------------------------------------------------
+
+void Cn::Begin(sim::NodeId client, const TxnRequest& request) {
+  const uint64_t seq = incarnation_bits_ | next_txn_++;
+  Txn& t = txns_[seq];
+  t.id = {.cn = env_.id(), .seq = seq};
+  t.client = client;
+  t.req = request.req();
+  t.ops.assign(request.ops().begin(), request.ops().end());
+  if (options_.isolation == Isolation::kSnapshot) {
+    t.snapshot = clock_.Now();
+    WaitWatermark(seq, t.snapshot, [this, seq] { RunOp(seq); });
+    return;
+  }
+  RunOp(seq);
+}
+
+void Cn::RunOp(uint64_t id) {
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  if (t->next_op == t->ops.size()) {
+    Commit(id);
+    return;
+  }
+  if (options_.isolation == Isolation::kReadCommitted) {
+    t->snapshot = clock_.Now();  // A fresh snapshot per statement.
+    WaitWatermark(id, t->snapshot, [this, id] { Execute(id); });
+    return;
+  }
+  Execute(id);
+}
+
+void Cn::Execute(uint64_t id) {
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  const Op op = t->ops[t->next_op];
+  switch (op.kind()) {
+    case Op::READ:
+      ReadKey(id, op.key(), [this, id](std::optional<std::string> v) {
+        Txn* t = Find(id);
+        if (t == nullptr) return;
+        OpResult* r = &t->results.emplace_back();
+        r->set_has_value(v.has_value());
+        if (v.has_value()) r->set_value(*v);
+        ++t->next_op;
+        RunOp(id);
+      });
+      return;
+    case Op::PUT:
+    case Op::DELETE: {
+      auto write = [this, id, op] {
+        Txn* t = Find(id);
+        if (t == nullptr) return;
+        if (!t->first_write_snapshot) t->first_write_snapshot = t->snapshot;
+        t->results.emplace_back();
+        WriteWorkspace(id, op.key(),
+                       op.kind() == Op::PUT ? std::optional<std::string>(op.value()) : std::nullopt,
+                       [this, id] {
+                         if (Txn* t = Find(id)) {
+                           ++t->next_op;
+                           RunOp(id);
+                         }
+                       });
+      };
+      if (options_.mode == Mode::kPessimistic) {
+        LockKey(id, op.key(), std::move(write));
+      } else {
+        write();
+      }
+      return;
+    }
+    default:
+      if (options_.mode == Mode::kPessimistic) {
+        LockKey(id, op.key(), [this, id, op] { ReadModifyWrite(id, op); });
+      } else {
+        ReadModifyWrite(id, op);
+      }
+      return;
+  }
+}
+
+// After a pessimistic lock, the statement must read the newest committed value: wait until
+// the LogTail covers the grant, then if the key changed after the snapshot, SI aborts and RC
+// moves the statement's snapshot forward.
+void Cn::ReadModifyWrite(uint64_t id, const Op& op) {
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  if (options_.mode == Mode::kOptimistic || t->workspace.contains(op.key())) {
+    ReadKey(id, op.key(), [this, id, op](std::optional<std::string> v) { ApplyOp(id, op, v); });
+    return;
+  }
+  const storage::Timestamp locked_at = clock_.Now();
+  WaitWatermark(id, locked_at, [this, id, op, locked_at] {
+    Txn* t = Find(id);
+    if (t == nullptr) return;
+    LoadObjects([this, id, op, locked_at] {
+      Txn* t = Find(id);
+      if (t == nullptr) return;
+      if (NewestCommitTs(op.key()) >= t->snapshot) {
+        if (options_.isolation == Isolation::kSnapshot) {
+          Finish(id, TxnReply::ABORTED, "write conflict after lock");
+          return;
+        }
+        if (!options_.bugs.rc_lost_update) t->snapshot = locked_at;
+      }
+      ReadKey(id, op.key(), [this, id, op](std::optional<std::string> v) { ApplyOp(id, op, v); });
+    });
+  });
+}
+
+void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) {
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  if (!t->first_write_snapshot) t->first_write_snapshot = t->snapshot;
+  std::optional<std::string> next;
+  OpResult result;
+  switch (op.kind()) {
+    case Op::ADD:
+      next = absl::StrCat(AsInt(current) + op.delta());
+      result.set_has_value(true);
+      result.set_value(*next);
+      break;
+    case Op::APPEND:
+      next = current.has_value() && !current->empty() ? absl::StrCat(*current, ",", op.value())
+                                                      : op.value();
+      result.set_has_value(true);
+      result.set_value(*next);
+      break;
+    case Op::RESERVE: {
+      const int64_t have = AsInt(current);
+      result.set_has_value(true);
+      if (have < op.delta()) {
+        result.set_value("short");
+        t->results.push_back(result);
+        ++t->next_op;
+        RunOp(id);
+        return;
+      }
+      next = absl::StrCat(have - op.delta());
+      result.set_value("ok");
+      break;
+    }
+    default: HC_ASSERT_MSG(false, "not a read-modify-write op");
+  }
+  t->results.push_back(result);
+  WriteWorkspace(id, op.key(), next, [this, id] {
+    if (Txn* t = Find(id)) {
+      ++t->next_op;
+      RunOp(id);
+    }
+  });
+}
+
+void Cn::WriteWorkspace(uint64_t id, const std::string& key, std::optional<std::string> value,
+                        Then then) {
+  Txn* t = Find(id);
+  t->workspace_bytes += key.size() + value.value_or("").size();
+  t->workspace[key] = std::move(value);
+  if (t->workspace_bytes < options_.spill_threshold_bytes) {
+    then();
+    return;
+  }
+  Spill(id, std::move(then));
+}
+
+void Cn::Spill(uint64_t id, Then then) {
+  Txn* t = Find(id);
+  storage::ObjectWriter writer = storage::ObjectWriter::ForSpill(t->id);
+  for (const auto& [key, value] : t->workspace) writer.AddUncommitted(key, value);
+  const std::string name = absl::StrFormat("spill/%s/%d", t->id.ToString(), t->spills.size());
+  std::string bytes = std::move(writer).Finish();
+  store_.Put(name, bytes, [this, id, name, bytes, then = std::move(then)](absl::Status s) mutable {
+    Txn* t = Find(id);
+    if (t == nullptr) return;
+    if (!s.ok()) {
+      Finish(id, TxnReply::ABORTED, "workspace spill failed");
+      return;
+    }
+    absl::StatusOr<storage::ObjectReader> reader = storage::ObjectReader::Open(bytes);
+    HC_ASSERT(reader.ok());
+    if (!options_.bugs.workspace_spill_lost) {  // The planted bug forgets the object.
+      t->spills.push_back(name);
+      t->spill_cache.emplace(name, *std::move(reader));
+    }
+    t->workspace.clear();
+    t->workspace_bytes = 0;
+    then();
+  });
+}
+
+void Cn::ReadKey(uint64_t id, const std::string& key, ValueThen then) {
+  Txn* t = Find(id);
+  if (auto w = t->workspace.find(key); w != t->workspace.end()) {
+    then(w->second);
+    return;
+  }
+  for (auto s = t->spills.rbegin(); s != t->spills.rend(); ++s) {
+    const std::optional<storage::ObjectEntry> e = t->spill_cache.at(*s).GetNewest(key);
+    if (e.has_value()) {
+      then(e->value);
+      return;
+    }
+  }
+  ReadCommitted(key, t->snapshot, std::move(then));
+}
+
+void Cn::LoadObjects(Then then) {
+  for (const std::string& name : objects_) {
+    if (object_cache_.contains(name)) continue;
+    store_.Get(name, [this, name, then = std::move(then)](absl::StatusOr<std::string> bytes) mutable {
+      if (bytes.ok()) {
+        absl::StatusOr<storage::ObjectReader> r = storage::ObjectReader::Open(*bytes);
+        if (r.ok()) object_cache_.emplace(name, *std::move(r));
+      }
+      if (!bytes.ok()) {
+        env_.SetTimer(kLoadRetry, [this, then = std::move(then)]() mutable {
+          LoadObjects(std::move(then));
+        });
+        return;
+      }
+      LoadObjects(std::move(then));
+    });
+    return;
+  }
+  then();
+}
+
+void Cn::ReadCommitted(const std::string& key, storage::Timestamp snapshot, ValueThen then) {
+  LoadObjects([this, key, snapshot, then = std::move(then)]() mutable {
+    std::optional<storage::Version> best = tail_.ReadVersion(key, snapshot);
+    for (const std::string& name : objects_) {
+      auto it = object_cache_.find(name);
+      if (it == object_cache_.end()) continue;  // Corrupt object: LoadObjects skipped it.
+      const std::optional<storage::ObjectEntry> e = it->second.Get(key, snapshot);
+      if (e.has_value() && (!best.has_value() || e->commit_ts > best->commit_ts)) {
+        best = storage::Version{e->commit_ts, e->value};
+      }
+    }
+    then(best.has_value() ? best->value : std::nullopt);
+  });
+}
+
+storage::Timestamp Cn::NewestCommitTs(const std::string& key) const {
+  storage::Timestamp newest =
+      tail_.NewestCommitTs(key).value_or(storage::Timestamp::Min());
+  for (const auto& [name, object] : object_cache_) {
+    const std::optional<storage::ObjectEntry> e = object.Get(key, storage::Timestamp::Max());
+    if (e.has_value()) newest = std::max(newest, e->commit_ts);
+  }
+  return newest;
+}
+
+// --- Locks ----------------------------------------------------------------------------
+
+void Cn::LockKey(uint64_t id, const std::string& key, Then then) {
+  Txn* t = Find(id);
+  if (t->locked.contains(key)) {
+    then();
+    return;
+  }
+  const uint64_t req = next_lock_req_++;
+  t->lock_req = req;
+  lock_waits_[req] = {id, std::move(then)};
+  Message m;
+  LockRequest* l = m.mutable_lock();
+  l->set_req(req);
+  *l->mutable_txn() = storage::ToProto(t->id);
+  l->set_key(key);
+  *l->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, options_.lock_service, m);
+  t->locked.insert(key);  // Released at the end whether or not it was granted.
+  env_.CancelTimer(t->timer);
+  t->timer = env_.SetTimer(options_.lock_wait_max, [this, id, req] {
+    if (lock_waits_.erase(req) > 0 && Find(id) != nullptr) {
+      Finish(id, TxnReply::ABORTED, "lock wait timeout");
+    }
+  });
+}
+
+void Cn::OnLockReply(const LockReply& r) {
+  clock_.Observe(r.hlc());
+  auto it = lock_waits_.find(r.req());
+  if (it == lock_waits_.end()) return;
+  auto [id, then] = std::move(it->second);
+  lock_waits_.erase(it);
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  env_.CancelTimer(t->timer);
+  t->lock_req = 0;
+  if (r.status() != LockReply::GRANTED) {
+    Finish(id, TxnReply::ABORTED,
+           r.status() == LockReply::DEADLOCK ? "deadlock" : "lock service unavailable");
+    return;
+  }
+  if (t->bind_version != 0 && t->bind_version != r.bind_version()) {
+    Finish(id, TxnReply::ABORTED, "lock table bind changed");
+    return;
+  }
+  t->bind_version = r.bind_version();
+  then();
+}
+
+void Cn::Unlock(const storage::TxnId& txn) {
+  Message m;
+  *m.mutable_unlock()->mutable_txn() = storage::ToProto(txn);
+  *m.mutable_unlock()->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, options_.lock_service, m);
+}
+
+// --- Commit ---------------------------------------------------------------------------
+
+void Cn::Commit(uint64_t id) {
+  Txn* t = Find(id);
+  if (t->workspace.empty() && t->spills.empty()) {
+    Finish(id, TxnReply::COMMITTED, "", t->snapshot);  // Read-only.
+    return;
+  }
+  t->committing = true;
+  SendCommit(id);
+}
+
+// Sent again until the TN answers: the TN remembers decided transactions, so a retry gets
+// the same answer, and the locks stay held until the answer is definite.
+void Cn::SendCommit(uint64_t id) {
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  Message m;
+  CommitRequest* c = m.mutable_commit();
+  *c->mutable_txn() = storage::ToProto(t->id);
+  *c->mutable_snapshot_ts() = storage::ToProto(t->first_write_snapshot.value_or(t->snapshot));
+  for (const auto& [key, value] : t->workspace) {
+    Write* w = c->add_writes();
+    w->set_key(key);
+    w->set_is_delete(!value.has_value());
+    if (value.has_value()) w->set_value(*value);
+  }
+  for (const std::string& s : t->spills) c->add_spill_objects(s);
+  c->set_check_conflicts(options_.mode == Mode::kOptimistic);
+  c->set_lock_bind_version(options_.mode == Mode::kPessimistic ? t->bind_version : 0);
+  *c->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, options_.tn, m);
+  env_.CancelTimer(t->timer);
+  t->timer = env_.SetTimer(options_.commit_retry, [this, id] { SendCommit(id); });
+}
+
+void Cn::OnCommitReply(const CommitReply& r) {
+  clock_.Observe(r.hlc());
+  const storage::TxnId txn = storage::FromProto(r.txn());
+  Txn* t = Find(txn.seq);
+  if (t == nullptr || !(t->id == txn) || !t->committing) return;
+  switch (r.status()) {
+    case CommitReply::COMMITTED:
+      Finish(txn.seq, TxnReply::COMMITTED, "", storage::FromProto(r.commit_ts()));
+      return;
+    case CommitReply::WRITE_CONFLICT: Finish(txn.seq, TxnReply::ABORTED, "write conflict"); return;
+    case CommitReply::BIND_CHANGED:
+      Finish(txn.seq, TxnReply::ABORTED, "lock table bind changed");
+      return;
+    case CommitReply::UNAVAILABLE:
+      Finish(txn.seq, TxnReply::ABORTED, "tn unavailable");
+      return;
+    default: return;  // Keep retrying.
+  }
+}
+
+void Cn::Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
+                storage::Timestamp commit_ts) {
+  Txn* t = Find(id);
+  HC_ASSERT(t != nullptr);
+  env_.CancelTimer(t->timer);
+  if (t->lock_req != 0) lock_waits_.erase(t->lock_req);
+  if (!t->locked.empty()) Unlock(t->id);
+  Message m;
+  TxnReply* r = m.mutable_txn_reply();
+  r->set_req(t->req);
+  r->set_outcome(outcome);
+  r->set_reason(std::move(reason));
+  if (outcome == TxnReply::COMMITTED) {
+    for (OpResult& result : t->results) *r->add_results() = std::move(result);
+    *r->mutable_commit_ts() = storage::ToProto(commit_ts);
+  }
+  SendMessage(env_, t->client, m);
+  txns_.erase(id);
+}
+
+void Cn::Receive(sim::NodeId from, std::string_view bytes) {
+  if (store_.Receive(from, bytes)) return;
+  Message m;
+  if (!ParseMessage(bytes, &m)) return;
+  switch (m.kind_case()) {
+    case Message::kTxnRequest: Begin(from, m.txn_request()); break;
+    case Message::kLogtail: OnLogTail(m.logtail()); break;
+    case Message::kCommitReply: OnCommitReply(m.commit_reply()); break;
+    case Message::kLockReply: OnLockReply(m.lock_reply()); break;
+    default: break;
+  }
+}
+
+}  // namespace hindcast::nodes::txn

@@ -1,0 +1,169 @@
+// Cn: a compute node of a MatrixOne-style cluster: it runs client transactions.
+//
+//   world.AddServer(kCn, "cn-5", [&](NodeEnv& env) {
+//     return std::make_unique<txn::Cn>(env, txn::CnOptions{.tn = kTn, .object_store = kStore,
+//                                                          .lock_service = kLocks});
+//   });
+//   // Clients send TxnRequest messages; the CN answers each with a TxnReply.
+//
+// A transaction reads at a snapshot timestamp from the CN's HLC — one per transaction under
+// snapshot isolation, one per statement under read committed — and only once the CN's
+// LogTail apply watermark has reached it, so every commit below the snapshot is visible.
+// Reads merge the flushed objects (fetched from the object store and cached), the LogTail
+// pushed by the TN, and the transaction's own workspace. Writes go to the workspace, which
+// spills to the object store past `spill_threshold_bytes`; nothing reaches the TN before
+// commit.
+//
+// Pessimistic mode (the default) takes an exclusive row lock before every write. After a
+// lock is granted the CN waits until its LogTail covers the grant's timestamp and checks
+// whether the key changed after the snapshot: under SI that is a write conflict (abort);
+// under RC the statement retries with a fresh snapshot. Optimistic mode takes no locks and
+// leaves the write-write check to the TN. Commit sends the workspace to the TN and retries
+// until it gets a definite answer, holding the locks until then.
+//
+// Planted bugs: `rc_lost_update` (RC does not refresh the snapshot after a lock wait, so an
+// update overwrites a commit it never saw), `workspace_spill_lost` (a spilled part of the
+// workspace is forgotten: invisible to the transaction and missing from its commit), and
+// `read_before_watermark` (reads do not wait for the apply watermark: stale reads).
+#ifndef HINDCAST_NODES_TXN_CN_H_
+#define HINDCAST_NODES_TXN_CN_H_
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "absl/functional/any_invocable.h"
+#include "nodes/node_env.h"
+#include "nodes/objectstore/object_client.h"
+#include "nodes/txn/node_clock.h"
+#include "nodes/txn/txn.pb.h"
+#include "sim/node.h"
+#include "storage/mvcc.h"
+#include "storage/object.h"
+#include "storage/txn_id.h"
+
+namespace hindcast::nodes::txn {
+
+enum class Isolation { kSnapshot, kReadCommitted };
+enum class Mode { kPessimistic, kOptimistic };
+
+struct CnBugs {
+  bool rc_lost_update = false;
+  bool workspace_spill_lost = false;
+  bool read_before_watermark = false;
+};
+
+struct CnOptions {
+  sim::NodeId tn = sim::kNoNode;
+  sim::NodeId object_store = sim::kNoNode;
+  sim::NodeId lock_service = sim::kNoNode;
+  Isolation isolation = Isolation::kSnapshot;
+  Mode mode = Mode::kPessimistic;
+  size_t spill_threshold_bytes = 1 << 20;
+  sim::Duration lock_wait_max = sim::Duration::Millis(300);
+  sim::Duration watermark_wait_max = sim::Duration::Seconds(1);
+  sim::Duration commit_retry = sim::Duration::Millis(100);
+  sim::Duration resubscribe_after = sim::Duration::Millis(60);
+  CnBugs bugs;
+  clock::HlcOptions hlc;
+};
+
+class Cn : public sim::Node {
+ public:
+  Cn(NodeEnv& env, const CnOptions& options);
+  void Start() override;
+  void Receive(sim::NodeId from, std::string_view bytes) override;
+
+ private:
+  using Then = absl::AnyInvocable<void()>;
+  using ValueThen = absl::AnyInvocable<void(std::optional<std::string>)>;
+
+  struct Txn {
+    storage::TxnId id;
+    sim::NodeId client = sim::kNoNode;
+    uint64_t req = 0;
+    std::vector<Op> ops;
+    size_t next_op = 0;
+    std::vector<OpResult> results;
+    storage::Timestamp snapshot;
+    std::optional<storage::Timestamp> first_write_snapshot;
+    absl::btree_map<std::string, std::optional<std::string>> workspace;
+    size_t workspace_bytes = 0;
+    std::vector<std::string> spills;  // Object names, oldest first.
+    absl::btree_map<std::string, storage::ObjectReader> spill_cache;
+    absl::btree_set<std::string> locked;
+    uint64_t bind_version = 0;
+    uint64_t lock_req = 0;     // The lock request in flight, 0 if none.
+    sim::TimerId timer;        // Lock wait or commit retry.
+    bool committing = false;
+  };
+
+  // Transactions.
+  void Begin(sim::NodeId client, const TxnRequest& request);
+  void RunOp(uint64_t id);
+  void Execute(uint64_t id);
+  void ReadModifyWrite(uint64_t id, const Op& op);
+  void ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current);
+  void WriteWorkspace(uint64_t id, const std::string& key, std::optional<std::string> value,
+                      Then then);
+  void Spill(uint64_t id, Then then);
+  void Commit(uint64_t id);
+  void SendCommit(uint64_t id);
+  void OnCommitReply(const CommitReply& r);
+  void Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
+              storage::Timestamp commit_ts = {});
+  Txn* Find(uint64_t id);
+
+  // Reads.
+  void ReadKey(uint64_t id, const std::string& key, ValueThen then);
+  void ReadCommitted(const std::string& key, storage::Timestamp snapshot, ValueThen then);
+  // The newest committed version's timestamp of `key` (Min if none), from loaded data.
+  storage::Timestamp NewestCommitTs(const std::string& key) const;
+  void LoadObjects(Then then);
+
+  // Locks.
+  void LockKey(uint64_t id, const std::string& key, Then then);
+  void OnLockReply(const LockReply& r);
+  void Unlock(const storage::TxnId& txn);
+
+  // LogTail.
+  void Subscribe();
+  void OnLogTail(const LogTailPush& push);
+  void WaitWatermark(uint64_t id, storage::Timestamp ts, Then then);
+  void CheckSubscription();
+
+  NodeEnv& env_;
+  CnOptions options_;
+  NodeClock clock_;
+  objectstore::ObjectClient store_;
+  uint64_t incarnation_bits_;
+  uint64_t next_txn_ = 1;
+  absl::btree_map<uint64_t, Txn> txns_;  // By TxnId::seq.
+
+  // LogTail state.
+  bool subscribed_ = false;
+  bool fenced_ = false;  // The TN has fenced this CN's previous incarnations.
+  uint64_t tn_epoch_ = 0;
+  uint64_t push_seq_ = 0;
+  uint64_t subscription_ = 0;  // The current subscription; pushes of older ones are ignored.
+  int silent_ticks_ = 0;  // Subscription checks since the last push.
+  storage::Timestamp watermark_ = storage::Timestamp::Min();
+  storage::VersionedTable tail_;
+  std::vector<std::string> objects_;
+  absl::btree_map<std::string, storage::ObjectReader> object_cache_;
+  struct Waiter {
+    uint64_t txn;
+    Then then;
+  };
+  absl::btree_multimap<storage::Timestamp, Waiter> watermark_waiters_;
+  absl::btree_map<uint64_t, std::pair<uint64_t, Then>> lock_waits_;  // lock req -> (txn, then)
+  uint64_t next_lock_req_ = 1;
+};
+
+}  // namespace hindcast::nodes::txn
+
+#endif  // HINDCAST_NODES_TXN_CN_H_

@@ -1,0 +1,159 @@
+#include "nodes/txn/lock_service.h"
+
+#include "nodes/wire.h"
+#include "sim/assert.h"
+#include "storage/pb_util.h"
+
+namespace hindcast::nodes::txn {
+namespace {
+
+// Wait-for chains longer than this are a bug, not a workload: every hop is a distinct txn.
+constexpr int kWaitChainMax = 1 << 16;
+
+}  // namespace
+
+LockService::LockService(NodeEnv& env, const LockServiceOptions& options)
+    : env_(env), options_(options), clock_(env, options.hlc) {
+  HC_ASSERT(options.tn != sim::kNoNode);
+}
+
+void LockService::Start() { AskBind(); }
+
+// Until the TN answers, lock requests are refused as UNAVAILABLE (the transaction aborts).
+void LockService::AskBind() {
+  if (bind_version_ != 0) return;
+  Message m;
+  BindRequest* b = m.mutable_bind();
+  b->set_req(++bind_req_);
+  b->set_renew(!options_.bug_lock_forget_on_restart);
+  *b->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, options_.tn, m);
+  env_.SetTimer(options_.bind_retry, [this] { AskBind(); });
+}
+
+void LockService::Receive(sim::NodeId from, std::string_view bytes) {
+  Message m;
+  if (!ParseMessage(bytes, &m)) return;
+  switch (m.kind_case()) {
+    case Message::kBindReply:
+      clock_.Observe(m.bind_reply().hlc());
+      if (m.bind_reply().req() == bind_req_ && bind_version_ == 0) {
+        bind_version_ = m.bind_reply().bind_version();
+        env_.Record({.kind = sim::EventKind::kNodeState, .a = 20, .b = bind_version_});
+      }
+      break;
+    case Message::kLock: OnLock(from, m.lock()); break;
+    case Message::kUnlock: OnUnlock(m.unlock()); break;
+    default: break;
+  }
+}
+
+void LockService::Grant(sim::NodeId cn, uint64_t req) {
+  Message m;
+  LockReply* r = m.mutable_lock_reply();
+  r->set_req(req);
+  r->set_status(LockReply::GRANTED);
+  r->set_bind_version(bind_version_);
+  *r->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, cn, m);
+}
+
+void LockService::Refuse(sim::NodeId cn, uint64_t req, LockReply::Status status) {
+  Message m;
+  LockReply* r = m.mutable_lock_reply();
+  r->set_req(req);
+  r->set_status(status);
+  *r->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, cn, m);
+}
+
+bool LockService::WouldDeadlock(const storage::TxnId& waiter,
+                                const storage::TxnId& holder) const {
+  storage::TxnId at = holder;
+  for (int hops = 0; hops < kWaitChainMax; ++hops) {
+    if (at == waiter) return true;
+    auto wait = waiting_for_.find(at);
+    if (wait == waiting_for_.end()) return false;
+    auto lock = locks_.find(wait->second);
+    HC_ASSERT(lock != locks_.end());
+    at = lock->second.holder;
+  }
+  HC_ASSERT_MSG(false, "wait-for chain limit reached");
+  return true;
+}
+
+void LockService::OnLock(sim::NodeId from, const LockRequest& r) {
+  clock_.Observe(r.hlc());
+  if (bind_version_ == 0) {
+    Refuse(from, r.req(), LockReply::UNAVAILABLE);
+    return;
+  }
+  const storage::TxnId txn = storage::FromProto(r.txn());
+  auto [it, inserted] = locks_.try_emplace(r.key());
+  Lock& lock = it->second;
+  if (inserted || lock.holder == txn) {
+    lock.holder = txn;
+    held_[txn].insert(r.key());
+    Grant(from, r.req());
+    return;
+  }
+  if (waiting_for_.contains(txn) || WouldDeadlock(txn, lock.holder)) {
+    Refuse(from, r.req(), LockReply::DEADLOCK);
+    return;
+  }
+  lock.waiters.push_back({from, r.req(), txn});
+  waiting_for_[txn] = r.key();
+}
+
+void LockService::OnUnlock(const UnlockRequest& r) {
+  clock_.Observe(r.hlc());
+  const storage::TxnId txn = storage::FromProto(r.txn());
+  if ((txn.seq & 0xffff'ffff) != 0) {
+    Release(txn);
+    return;
+  }
+  // A seq whose counter part is 0 names a CN incarnation: release every transaction of that
+  // CN from other (earlier) incarnations, which are gone.
+  auto stale = [&](const storage::TxnId& t) {
+    return t.cn == txn.cn && (t.seq >> 32) != (txn.seq >> 32);
+  };
+  std::vector<storage::TxnId> of_cn;
+  for (const auto& [t, keys] : held_) {
+    if (stale(t)) of_cn.push_back(t);
+  }
+  for (const auto& [t, key] : waiting_for_) {
+    if (stale(t)) of_cn.push_back(t);
+  }
+  for (const storage::TxnId& t : of_cn) Release(t);
+}
+
+void LockService::Release(const storage::TxnId& txn) {
+  // A waiter that gives up (its transaction aborted) leaves the queue.
+  if (auto w = waiting_for_.find(txn); w != waiting_for_.end()) {
+    Lock& lock = locks_.at(w->second);
+    std::erase_if(lock.waiters, [&](const Waiter& x) { return x.txn == txn; });
+    waiting_for_.erase(w);
+  }
+  auto held = held_.find(txn);
+  if (held == held_.end()) return;
+  // Granting below inserts into held_, which invalidates btree iterators: take the set out.
+  const absl::btree_set<std::string> keys = std::move(held->second);
+  held_.erase(held);
+  for (const std::string& key : keys) {
+    auto it = locks_.find(key);
+    HC_ASSERT(it != locks_.end() && it->second.holder == txn);
+    Lock& lock = it->second;
+    if (lock.waiters.empty()) {
+      locks_.erase(it);
+      continue;
+    }
+    const Waiter next = lock.waiters.front();
+    lock.waiters.pop_front();
+    lock.holder = next.txn;
+    waiting_for_.erase(next.txn);
+    held_[next.txn].insert(key);
+    Grant(next.cn, next.req);
+  }
+}
+
+}  // namespace hindcast::nodes::txn

@@ -1,0 +1,521 @@
+#include "nodes/txn/tn.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/container/btree_set.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_format.h"
+#include "nodes/wire.h"
+#include "sim/assert.h"
+#include "storage/object.h"
+#include "storage/pb_util.h"
+
+namespace hindcast::nodes::txn {
+namespace {
+
+constexpr sim::Duration kRetryBackoff = sim::Duration::Millis(20);
+constexpr uint64_t kLockTableId = 1;
+
+std::string Fence() {
+  LogRecord r;
+  r.set_fence(1);
+  return Encode(r);
+}
+
+storage::WriteOp FromWire(const Write& w) {
+  return {w.key(), w.is_delete() ? std::nullopt : std::optional<std::string>(w.value())};
+}
+
+Write ToWire(std::string_view key, const std::optional<std::string>& value) {
+  Write w;
+  w.set_key(std::string(key));
+  w.set_is_delete(!value.has_value());
+  if (value.has_value()) w.set_value(*value);
+  return w;
+}
+
+}  // namespace
+
+Tn::Tn(NodeEnv& env, const TnOptions& options)
+    : env_(env),
+      options_(options),
+      clock_(env, options.hlc),
+      log_(env, {.replicas = options.log_replicas}),
+      store_(env, options.object_store, {}),
+      epoch_(env.rng().Next()) {
+  HC_ASSERT(!options.log_replicas.empty());
+  HC_ASSERT(options.object_store != sim::kNoNode);
+}
+
+void Tn::Start() {
+  Recover();
+  env_.SetTimer(options_.heartbeat_interval, [this] { Heartbeat(); });
+  env_.SetTimer(options_.flush_interval, [this] { Flush(); });
+}
+
+void Tn::Send(sim::NodeId to, Message& m) { SendMessage(env_, to, m); }
+
+// --- Recovery -------------------------------------------------------------------------
+
+void Tn::Recover() {
+  // The fence decides every entry before it (an append of the previous incarnation still in
+  // the log either committed before the fence or never will), so the read below sees every
+  // commit there will ever be from before this incarnation.
+  log_.Append(Fence(), [this](absl::StatusOr<uint64_t> fence) {
+    if (!fence.ok()) {
+      env_.SetTimer(kRetryBackoff, [this] { Recover(); });
+      return;
+    }
+    // A newly elected leader may report a commit index behind the fence until it commits
+    // in its own term: a read that does not reach the fence is incomplete, so try again.
+    log_.Read(1, [this, fence = *fence](absl::StatusOr<logservice::ReadResult> result) {
+      if (!result.ok() || result->commit_index < fence) {
+        env_.SetTimer(kRetryBackoff, [this] { Recover(); });
+        return;
+      }
+      OnRecoveryRead(*result);
+    });
+  });
+}
+
+void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
+  std::vector<std::pair<uint64_t, LogRecord>> records;
+  for (const logservice::CommittedEntry& e : result.entries) {
+    LogRecord r;
+    HC_ASSERT_MSG(ParseMessage(e.payload, &r), "the TN's own log record does not parse");
+    records.emplace_back(e.index, std::move(r));
+  }
+  for (const auto& [index, r] : records) {
+    if (r.has_checkpoint()) {
+      objects_.assign(r.checkpoint().objects().begin(), r.checkpoint().objects().end());
+      covered_ts_ = storage::FromProto(r.checkpoint().covers_ts());
+      covered_index_ = r.checkpoint().covers_index();
+      bind_version_ = std::max(bind_version_, r.checkpoint().bind_version());
+      for (const CnIncarnation& c : r.checkpoint().cn_incarnations()) {
+        cn_incarnations_[c.cn()] = c.incarnation();
+      }
+    }
+  }
+  last_commit_ts_ = covered_ts_;
+  recovered_horizon_ = !objects_.empty();
+  for (const auto& [index, r] : records) ApplyLogRecord(index, r, /*replay=*/true);
+  applied_index_ = std::max(applied_index_, result.commit_index);
+  env_.Record({.kind = sim::EventKind::kNodeState, .a = 13, .b = result.entries.size()});
+  env_.Record({.kind = sim::EventKind::kNodeState, .a = 14, .b = result.compacted_through});
+  clock_.Observe(last_commit_ts_);
+  FinishRecovery();
+}
+
+// Applies one committed log record to the in-memory state. Commit batches at or below the
+// covered index are already in objects and are skipped.
+void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r, bool replay) {
+  if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
+  if (r.has_cn_incarnation()) {
+    cn_incarnations_[r.cn_incarnation().cn()] = r.cn_incarnation().incarnation();
+  }
+  if (!r.has_commit_batch() || index <= covered_index_) return;
+  absl::StatusOr<std::vector<storage::CommitRecord>> records =
+      storage::DecodeCommitRecords(r.commit_batch());
+  HC_ASSERT_MSG(records.ok(), "the TN's own commit batch does not decode");
+  for (const storage::CommitRecord& rec : *records) {
+    outcomes_[rec.txn] = {CommitReply::COMMITTED, rec.commit_ts};
+    HC_ASSERT(rec.commit_ts > last_commit_ts_);
+    for (const storage::WriteOp& w : rec.writes) {
+      tail_.Apply(w.key, rec.commit_ts, w.value);
+    }
+    last_commit_ts_ = rec.commit_ts;
+  }
+  (void)replay;
+}
+
+void Tn::FinishRecovery() {
+  serving_ = true;
+  env_.Record({.kind = sim::EventKind::kNodeState, .a = 10, .b = applied_index_});
+  MaybeStartBatch();
+}
+
+// --- Commit pipeline ------------------------------------------------------------------
+
+void Tn::ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Status status,
+                     storage::Timestamp commit_ts) {
+  if (status == CommitReply::OUTCOME_UNKNOWN) {
+    // Not decided: nothing to remember, and the request is not in the pipeline.
+  } else if (status != CommitReply::UNAVAILABLE) {
+    outcomes_[txn] = {status, commit_ts};
+  }
+  in_progress_.erase(txn);
+  Message m;
+  CommitReply* r = m.mutable_commit_reply();
+  *r->mutable_txn() = storage::ToProto(txn);
+  r->set_status(status);
+  *r->mutable_commit_ts() = storage::ToProto(commit_ts);
+  *r->mutable_hlc() = clock_.Stamp();
+  Send(cn, m);
+}
+
+void Tn::OnCommit(sim::NodeId cn, CommitRequest request) {
+  clock_.Observe(request.hlc());
+  const storage::TxnId txn = storage::FromProto(request.txn());
+  if (!serving_) {
+    // Not "unavailable": the previous incarnation may have committed this very request, and
+    // only recovery can tell. The CN keeps retrying.
+    ReplyCommit(cn, txn, CommitReply::OUTCOME_UNKNOWN, {});
+    return;
+  }
+  if (auto done = outcomes_.find(txn); done != outcomes_.end()) {
+    ReplyCommit(cn, txn, done->second.status, done->second.commit_ts);  // A retry.
+    return;
+  }
+  if (auto inc = cn_incarnations_.find(txn.cn);
+      inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32)) {
+    // The CN restarted since: its locks may be gone, so this commit must never happen.
+    ReplyCommit(cn, txn, CommitReply::UNAVAILABLE, {});
+    return;
+  }
+  if (!in_progress_.insert(txn).second) return;  // A retry of one still in the pipeline.
+  FetchSpills(cn, std::move(request), 0);
+}
+
+// Reads the transaction's spilled workspace objects, oldest first, into its writes; the
+// in-memory writes, newer, come last and win.
+void Tn::FetchSpills(sim::NodeId cn, CommitRequest request, size_t next) {
+  if (next == static_cast<size_t>(request.spill_objects_size())) {
+    Enqueue(cn, std::move(request));
+    return;
+  }
+  const std::string name = request.spill_objects(static_cast<int>(next));
+  store_.Get(name, [this, cn, next, request = std::move(request)](
+                       absl::StatusOr<std::string> bytes) mutable {
+    absl::StatusOr<storage::ObjectReader> object =
+        bytes.ok() ? storage::ObjectReader::Open(*bytes)
+                   : absl::StatusOr<storage::ObjectReader>(bytes.status());
+    if (!object.ok()) {
+      ReplyCommit(cn, storage::FromProto(request.txn()), CommitReply::UNAVAILABLE, {});
+      return;
+    }
+    google::protobuf::RepeatedPtrField<Write> merged;
+    object->ForEachEntry([&](const storage::ObjectEntry& e) {
+      *merged.Add() = ToWire(e.key, e.value);
+    });
+    for (Write& w : *request.mutable_writes()) *merged.Add() = std::move(w);
+    *request.mutable_writes() = std::move(merged);
+    FetchSpills(cn, std::move(request), next + 1);
+  });
+}
+
+void Tn::Enqueue(sim::NodeId cn, CommitRequest request) {
+  queue_.push_back({.cn = cn, .request = std::move(request)});
+  MaybeStartBatch();
+}
+
+void Tn::MaybeStartBatch() {
+  if (!serving_ || batch_in_flight_ || queue_.empty()) return;
+  HC_ASSERT(batch_.empty());
+  const size_t take = std::min(queue_.size(), options_.batch_requests_max);
+  std::vector<Pending> taking(std::make_move_iterator(queue_.begin()),
+                              std::make_move_iterator(queue_.begin() + take));
+  queue_.erase(queue_.begin(), queue_.begin() + take);
+
+  absl::btree_set<std::string> batch_keys;
+  std::string payload;
+  for (Pending& p : taking) {
+    const CommitRequest& req = p.request;
+    const storage::TxnId txn = storage::FromProto(req.txn());
+    const storage::Timestamp snapshot = storage::FromProto(req.snapshot_ts());
+    const storage::Timestamp commit_ts = clock_.Now();
+    HC_ASSERT(commit_ts > last_commit_ts_);
+    if (req.lock_bind_version() != 0 && req.lock_bind_version() != bind_version_) {
+      ReplyCommit(p.cn, txn, CommitReply::BIND_CHANGED, {});
+      continue;
+    }
+    // Last write of a key wins; the record wants keys ascending and unique.
+    absl::btree_map<std::string, std::optional<std::string>> writes;
+    for (const Write& w : req.writes()) writes[w.key()] = FromWire(w).value;
+    if (writes.empty()) {
+      ReplyCommit(p.cn, txn, CommitReply::COMMITTED, commit_ts);
+      continue;
+    }
+    if (req.check_conflicts()) {
+      // Versions at or below covered_ts_ may be missing from tail_ after a recovery, and a
+      // version at exactly the snapshot is unseen by it: too old to check, abort.
+      bool conflict = snapshot <= covered_ts_ && recovered_horizon_;
+      for (const auto& [key, value] : writes) {
+        if (conflict) break;
+        conflict = tail_.HasWriteUnseenBy(key, snapshot, commit_ts) || batch_keys.contains(key);
+      }
+      if (conflict) {
+        ReplyCommit(p.cn, txn, CommitReply::WRITE_CONFLICT, {});
+        continue;
+      }
+    }
+    p.record = {.txn = txn, .snapshot_ts = snapshot, .commit_ts = commit_ts};
+    for (auto& [key, value] : writes) {
+      batch_keys.insert(key);
+      p.record.writes.push_back({key, std::move(value)});
+    }
+    if (req.lock_bind_version() != 0) {
+      p.record.lock_binds.push_back(
+          {.table_id = kLockTableId, .service_id = "lock-service", .version = bind_version_});
+    }
+    storage::AppendCommitRecord(&payload, p.record);
+    batch_.push_back(std::move(p));
+  }
+  if (batch_.empty()) {
+    MaybeStartBatch();
+    return;
+  }
+  batch_in_flight_ = true;
+  LogRecord record;
+  record.set_commit_batch(std::move(payload));
+  log_.Append(Encode(record), [this](absl::StatusOr<uint64_t> index) { OnBatchAppended(index); });
+}
+
+void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
+  if (!index.ok()) {
+    ResolveUnknownBatch();
+    return;
+  }
+  applied_index_ = std::max(applied_index_, *index);
+  env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
+  std::vector<storage::CommitRecord> records;
+  for (const Pending& p : batch_) {
+    for (const storage::WriteOp& w : p.record.writes) {
+      int64_t dbg = 0;
+      if (w.value) (void)absl::SimpleAtoi(*w.value, &dbg);
+      env_.Record({.kind = sim::EventKind::kNote, .a = static_cast<uint64_t>(p.record.commit_ts.physical_ns), .b = static_cast<uint64_t>(dbg)});
+      tail_.Apply(w.key, p.record.commit_ts, w.value);
+    }
+    last_commit_ts_ = p.record.commit_ts;
+    records.push_back(p.record);
+  }
+  for (const Pending& p : batch_) {
+    ReplyCommit(p.cn, p.record.txn, CommitReply::COMMITTED, p.record.commit_ts);
+  }
+  FinishBatch(true);
+  PushEntries(records, /*objects_changed=*/false);
+}
+
+// The append's outcome is unknown. Append a fence and read the log back: the batch either
+// committed before the fence or never will (see Recover).
+void Tn::ResolveUnknownBatch() {
+  log_.Append(Fence(), [this](absl::StatusOr<uint64_t> fence) {
+    if (!fence.ok()) {
+      env_.SetTimer(kRetryBackoff, [this] { ResolveUnknownBatch(); });
+      return;
+    }
+    log_.Read(applied_index_ + 1, [this, fence = *fence](
+                                      absl::StatusOr<logservice::ReadResult> result) {
+      if (!result.ok() || result->commit_index < fence) {  // Incomplete: see Recover.
+        env_.SetTimer(kRetryBackoff, [this] { ResolveUnknownBatch(); });
+        return;
+      }
+      absl::btree_set<storage::TxnId> found;
+      std::vector<storage::CommitRecord> records;
+      for (const logservice::CommittedEntry& e : result->entries) {
+        LogRecord r;
+        HC_ASSERT(ParseMessage(e.payload, &r));
+        if (!r.has_commit_batch()) continue;
+        absl::StatusOr<std::vector<storage::CommitRecord>> decoded =
+            storage::DecodeCommitRecords(r.commit_batch());
+        HC_ASSERT(decoded.ok());
+        for (storage::CommitRecord& rec : *decoded) found.insert(rec.txn);
+        ApplyLogRecord(e.index, r, /*replay=*/false);
+        for (storage::CommitRecord& rec : *decoded) records.push_back(std::move(rec));
+      }
+      applied_index_ = std::max(applied_index_, result->commit_index);
+      for (const Pending& p : batch_) {
+        const bool committed = found.contains(p.record.txn);
+        ReplyCommit(p.cn, p.record.txn,
+                    committed ? CommitReply::COMMITTED : CommitReply::UNAVAILABLE,
+                    p.record.commit_ts);
+      }
+      FinishBatch(!records.empty());
+      PushEntries(records, /*objects_changed=*/false);
+    });
+  });
+}
+
+void Tn::FinishBatch(bool) {
+  batch_.clear();
+  batch_in_flight_ = false;
+  MaybeStartBatch();
+}
+
+// --- LogTail --------------------------------------------------------------------------
+
+storage::Timestamp Tn::Watermark() {
+  if (batch_in_flight_) {
+    storage::Timestamp lowest = storage::Timestamp::Max();
+    for (const Pending& p : batch_) lowest = std::min(lowest, p.record.commit_ts);
+    return lowest.Prev();
+  }
+  return clock_.Now();
+}
+
+void Tn::SendPush(sim::NodeId cn, LogTailPush push) {
+  push.set_epoch(epoch_);
+  push.set_subscription(subscribers_.at(cn).subscription);
+  *push.mutable_watermark() = storage::ToProto(Watermark());
+  *push.mutable_hlc() = clock_.Stamp();
+  Message m;
+  *m.mutable_logtail() = std::move(push);
+  Send(cn, m);
+}
+
+void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool objects_changed) {
+  LogTailPush push;
+  for (const storage::CommitRecord& rec : records) {
+    LogTailEntry* e = push.add_entries();
+    *e->mutable_commit_ts() = storage::ToProto(rec.commit_ts);
+    for (const storage::WriteOp& w : rec.writes) *e->add_writes() = ToWire(w.key, w.value);
+  }
+  if (objects_changed) {
+    push.set_has_objects(true);
+    for (const std::string& o : objects_) push.add_objects(o);
+  }
+  for (auto& [cn, sub] : subscribers_) {
+    push.set_seq(++sub.seq);
+    SendPush(cn, push);
+  }
+}
+
+void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
+  if (!serving_) return;  // The CN asks again.
+  auto known = cn_incarnations_.find(cn);
+  if (known != cn_incarnations_.end() && known->second == subscribe.incarnation()) {
+    SendSnapshot(cn, subscribe.subscription());
+    return;
+  }
+  // A new incarnation: fence the old one durably before the CN may drop its locks.
+  LogRecord record;
+  record.mutable_cn_incarnation()->set_cn(cn);
+  record.mutable_cn_incarnation()->set_incarnation(subscribe.incarnation());
+  log_.Append(Encode(record), [this, cn, incarnation = subscribe.incarnation(),
+                               subscription = subscribe.subscription()](
+                                  absl::StatusOr<uint64_t> at) {
+    if (!at.ok() || !serving_) return;  // The CN subscribes again.
+    cn_incarnations_[cn] = incarnation;
+    SendSnapshot(cn, subscription);
+  });
+}
+
+void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
+  subscribers_[cn] = {.seq = 0, .subscription = subscription};
+  LogTailPush push;
+  push.set_snapshot(true);
+  push.set_seq(0);
+  push.set_has_objects(true);
+  for (const std::string& o : objects_) push.add_objects(o);
+  // Unflushed versions, grouped by commit ts in ascending order.
+  absl::btree_map<storage::Timestamp, std::vector<Write>> by_ts;
+  tail_.ForEachVersion([&](std::string_view key, const storage::Version& v) {
+    if (v.commit_ts > covered_ts_) by_ts[v.commit_ts].push_back(ToWire(key, v.value));
+  });
+  for (auto& [ts, writes] : by_ts) {
+    LogTailEntry* e = push.add_entries();
+    *e->mutable_commit_ts() = storage::ToProto(ts);
+    for (Write& w : writes) *e->add_writes() = std::move(w);
+  }
+  SendPush(cn, std::move(push));
+}
+
+void Tn::Heartbeat() {
+  if (serving_) PushEntries({}, /*objects_changed=*/false);
+  env_.SetTimer(options_.heartbeat_interval, [this] { Heartbeat(); });
+}
+
+// --- Flush and checkpoint ---------------------------------------------------------------
+
+void Tn::Flush() {
+  env_.SetTimer(options_.flush_interval, [this] { Flush(); });
+  if (!serving_ || flushing_ || batch_in_flight_ || last_commit_ts_ <= covered_ts_) return;
+  const storage::Timestamp cover = last_commit_ts_;
+  const uint64_t cover_index = applied_index_;
+  storage::ObjectWriter writer = storage::ObjectWriter::ForFlush();
+  tail_.ForEachVersion([&](std::string_view key, const storage::Version& v) {
+    if (v.commit_ts > covered_ts_ && v.commit_ts <= cover) writer.Add(key, v.commit_ts, v.value);
+  });
+  if (writer.entry_count() == 0) return;
+  flushing_ = true;
+  const std::string name = absl::StrFormat("flush/%016x-%06d", epoch_, ++flushes_);
+  store_.Put(name, std::move(writer).Finish(), [this, name, cover, cover_index](absl::Status s) {
+    if (!s.ok()) {
+      flushing_ = false;  // Try again later; an unknown put leaves at most an orphan object.
+      return;
+    }
+    std::vector<std::string> objects = objects_;
+    objects.push_back(name);
+    LogRecord record;
+    Checkpoint* c = record.mutable_checkpoint();
+    for (const std::string& o : objects) c->add_objects(o);
+    *c->mutable_covers_ts() = storage::ToProto(cover);
+    c->set_covers_index(cover_index);
+    c->set_bind_version(bind_version_);
+    for (const auto& [node, incarnation] : cn_incarnations_) {
+      CnIncarnation* i = c->add_cn_incarnations();
+      i->set_cn(node);
+      i->set_incarnation(incarnation);
+    }
+    log_.Append(Encode(record), [this, objects, cover, cover_index](absl::StatusOr<uint64_t> at) {
+      flushing_ = false;
+      if (!at.ok()) return;  // Unknown: the next flush writes a fresh checkpoint.
+      objects_ = objects;
+      covered_ts_ = std::max(covered_ts_, cover);
+      covered_index_ = std::max(covered_index_, cover_index);
+      log_.Truncate(cover_index, [](absl::Status) {});
+      env_.Record({.kind = sim::EventKind::kNodeState, .a = 11, .b = cover_index});
+      PushEntries({}, /*objects_changed=*/true);
+    });
+  });
+}
+
+void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
+  clock_.Observe(r.hlc());
+  if (!serving_) return;  // The lock service asks again.
+  auto reply = [this, from, req = r.req()] {
+    Message m;
+    BindReply* b = m.mutable_bind_reply();
+    b->set_req(req);
+    b->set_bind_version(bind_version_);
+    *b->mutable_hlc() = clock_.Stamp();
+    Send(from, m);
+  };
+  if (!r.renew()) {
+    reply();
+    return;
+  }
+  LogRecord record;
+  record.set_bind_version(bind_version_ + 1);
+  log_.Append(Encode(record), [this, reply, version = bind_version_ + 1](
+                                  absl::StatusOr<uint64_t> at) mutable {
+    if (!at.ok()) return;  // The lock service asks again.
+    bind_version_ = std::max(bind_version_, version);
+    reply();
+  });
+}
+
+void Tn::Receive(sim::NodeId from, std::string_view bytes) {
+  if (log_.Receive(from, bytes) || store_.Receive(from, bytes)) return;
+  Message m;
+  if (!ParseMessage(bytes, &m)) return;
+  switch (m.kind_case()) {
+    case Message::kCommit: OnCommit(from, std::move(*m.mutable_commit())); break;
+    case Message::kSubscribe:
+      clock_.Observe(m.subscribe().hlc());
+      OnSubscribe(from, m.subscribe());
+      break;
+    case Message::kBind: OnBindRequest(from, m.bind()); break;
+    case Message::kAdvance:
+      clock_.Observe(m.advance().hlc());
+      if (auto sub = subscribers_.find(from); serving_ && sub != subscribers_.end()) {
+        LogTailPush push;
+        push.set_seq(++sub->second.seq);
+        SendPush(from, std::move(push));
+      }
+      break;
+    default: break;
+  }
+}
+
+}  // namespace hindcast::nodes::txn

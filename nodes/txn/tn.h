@@ -1,0 +1,154 @@
+// Tn: the transaction node of a MatrixOne-style cluster.
+//
+//   world.AddServer(kTn, "tn", [&](NodeEnv& env) {
+//     return std::make_unique<txn::Tn>(env, txn::TnOptions{.log_replicas = {1, 2, 3},
+//                                                         .object_store = 4});
+//   });
+//
+// The TN turns CN commit requests into durable commits:
+//  1. It fetches the transaction's workspace spills from the object store, if any.
+//  2. Commit requests are group-committed in batches, one batch in the log at a time. Each
+//     request gets its commit timestamp from the TN's HLC (so commit order is timestamp
+//     order); optimistic ones are checked for write-write conflicts against commits in
+//     (snapshot, commit]; pessimistic ones are aborted if their lock-table bind changed.
+//  3. The batch is appended to the Raft log service; once committed it is applied to the
+//     LogTail (an MVCC table), acknowledged to the CNs, and pushed to every subscribed CN.
+//  4. Periodically the LogTail is flushed into an immutable object in the object store, a
+//     checkpoint record naming all objects is appended, and the log is truncated.
+// A log append whose outcome is unknown is resolved, never guessed: the TN appends a fence
+// and re-reads the log; whatever committed before the fence is applied, and the batch's
+// transactions are answered by what was found.
+//
+// LogTail protocol: every push carries a watermark — all commits with commit_ts <= watermark
+// have been pushed — advanced by heartbeats. A CN resubscribes (and gets a snapshot: the
+// object list plus the unflushed LogTail) when it sees a new TN epoch or a gap in `seq`.
+//
+// Recovery after a restart reads the whole log: the newest checkpoint's objects hold
+// everything up to its covered index, and later commit records are replayed on top. The HLC
+// is moved past every replayed commit so new commit timestamps stay increasing.
+#ifndef HINDCAST_NODES_TXN_TN_H_
+#define HINDCAST_NODES_TXN_TN_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/container/btree_set.h"
+#include "nodes/logservice/log_client.h"
+#include "nodes/node_env.h"
+#include "nodes/objectstore/object_client.h"
+#include "nodes/txn/node_clock.h"
+#include "nodes/txn/txn.pb.h"
+#include "sim/node.h"
+#include "storage/mvcc.h"
+#include "storage/wal.h"
+
+namespace hindcast::nodes::txn {
+
+struct TnOptions {
+  std::vector<sim::NodeId> log_replicas;
+  sim::NodeId object_store = sim::kNoNode;
+  sim::Duration heartbeat_interval = sim::Duration::Millis(5);
+  sim::Duration flush_interval = sim::Duration::Millis(300);
+  size_t batch_requests_max = 64;
+  clock::HlcOptions hlc;
+};
+
+class Tn : public sim::Node {
+ public:
+  Tn(NodeEnv& env, const TnOptions& options);
+  void Start() override;
+  void Receive(sim::NodeId from, std::string_view bytes) override;
+
+  // For tests and invariant checks.
+  bool serving() const { return serving_; }
+  const storage::VersionedTable& logtail() const { return tail_; }
+  uint64_t bind_version() const { return bind_version_; }
+
+ private:
+  struct Pending {
+    sim::NodeId cn;
+    CommitRequest request;
+    storage::CommitRecord record;  // Filled when the batch is formed.
+  };
+
+  // Recovery.
+  void Recover();
+  void OnRecoveryRead(const logservice::ReadResult& result);
+  void ApplyLogRecord(uint64_t index, const LogRecord& record, bool replay);
+  void FinishRecovery();
+
+  // Commit pipeline.
+  void OnCommit(sim::NodeId cn, CommitRequest request);
+  void FetchSpills(sim::NodeId cn, CommitRequest request, size_t next);
+  void Enqueue(sim::NodeId cn, CommitRequest request);
+  void MaybeStartBatch();
+  void OnBatchAppended(absl::StatusOr<uint64_t> index);
+  void ResolveUnknownBatch();
+  void FinishBatch(bool committed);
+  void ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Status status,
+                   storage::Timestamp commit_ts);
+
+  // LogTail.
+  void OnSubscribe(sim::NodeId cn, const Subscribe& subscribe);
+  void SendSnapshot(sim::NodeId cn, uint64_t subscription);
+  void PushEntries(const std::vector<storage::CommitRecord>& records, bool objects_changed);
+  void SendPush(sim::NodeId cn, LogTailPush push);
+  storage::Timestamp Watermark();
+  void Heartbeat();
+
+  // Flush and checkpoint.
+  void Flush();
+  void OnBindRequest(sim::NodeId from, const BindRequest& r);
+
+  void Send(sim::NodeId to, Message& m);
+
+  NodeEnv& env_;
+  TnOptions options_;
+  NodeClock clock_;
+  logservice::LogClient log_;
+  objectstore::ObjectClient store_;
+  uint64_t epoch_;
+  bool serving_ = false;
+
+  storage::VersionedTable tail_;  // Commits replayed or applied this incarnation.
+  // Commits at or below this are in objects (and may be missing from tail_); a snapshot
+  // older than it cannot be conflict-checked and aborts.
+  storage::Timestamp covered_ts_ = storage::Timestamp::Min();
+  uint64_t covered_index_ = 0;
+  bool recovered_horizon_ = false;  // tail_ lacks the versions at or below covered_ts_.
+  uint64_t applied_index_ = 0;
+  storage::Timestamp last_commit_ts_ = storage::Timestamp::Min();
+  std::vector<std::string> objects_;
+  uint64_t bind_version_ = 0;
+  uint64_t flushes_ = 0;
+  bool flushing_ = false;
+
+  std::vector<Pending> queue_;
+  std::vector<Pending> batch_;  // In the log, awaiting its outcome.
+  bool batch_in_flight_ = false;
+  // Fixed at recovery: the newest checkpoint seen and records after it.
+  std::vector<std::pair<uint64_t, LogRecord>> recovered_;
+
+  struct Subscriber {
+    uint64_t seq = 0;
+    uint64_t subscription = 0;
+  };
+  absl::btree_map<sim::NodeId, Subscriber> subscribers_;
+  // Decided transactions, so a CN that retries a commit gets the same answer (replayed
+  // commits are re-learned at recovery; an unknown one that is not in the log never will be).
+  struct Outcome {
+    CommitReply::Status status;
+    storage::Timestamp commit_ts;
+  };
+  absl::btree_map<storage::TxnId, Outcome> outcomes_;
+  absl::btree_set<storage::TxnId> in_progress_;
+  // The current incarnation of each CN that subscribed; commits of others are refused.
+  absl::btree_map<uint32_t, uint64_t> cn_incarnations_;
+};
+
+}  // namespace hindcast::nodes::txn
+
+#endif  // HINDCAST_NODES_TXN_TN_H_
