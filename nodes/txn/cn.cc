@@ -75,7 +75,9 @@ void Cn::OnLogTail(const LogTailPush& push) {
       Unlock({.cn = env_.id(), .seq = incarnation_bits_});
     }
     fenced_ = true;
-    env_.Record({.kind = sim::EventKind::kNodeState, .a = 30, .b = static_cast<uint64_t>(push.entries_size())});
+    env_.Record({.kind = sim::EventKind::kNodeState,
+                 .a = 30,
+                 .b = static_cast<uint64_t>(push.entries_size())});
     tail_ = storage::VersionedTable();
     tn_epoch_ = push.epoch();
     push_seq_ = push.seq();

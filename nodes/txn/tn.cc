@@ -4,7 +4,6 @@
 #include <utility>
 
 #include "absl/container/btree_set.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_format.h"
 #include "nodes/wire.h"
 #include "sim/assert.h"
@@ -280,12 +279,7 @@ void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
   std::vector<storage::CommitRecord> records;
   for (const Pending& p : batch_) {
-    for (const storage::WriteOp& w : p.record.writes) {
-      int64_t dbg = 0;
-      if (w.value) (void)absl::SimpleAtoi(*w.value, &dbg);
-      env_.Record({.kind = sim::EventKind::kNote, .a = static_cast<uint64_t>(p.record.commit_ts.physical_ns), .b = static_cast<uint64_t>(dbg)});
-      tail_.Apply(w.key, p.record.commit_ts, w.value);
-    }
+    for (const storage::WriteOp& w : p.record.writes) tail_.Apply(w.key, p.record.commit_ts, w.value);
     last_commit_ts_ = p.record.commit_ts;
     records.push_back(p.record);
   }
