@@ -58,14 +58,15 @@ const std::vector<BugInfo>& AllBugs() {
       {"lock_forget_on_restart", "system=cluster workload=counter mode=pessimistic faults=heavy",
        "the lock service keeps its old bind after a restart, so the TN cannot reject commits "
        "whose locks were forgotten (lost update)."},
-      {"workspace_spill_lost", "system=cluster workload=bank spill=64",
+      {"workspace_spill_lost", "system=cluster workload=bank spill=16",
        "a spilled part of a transaction's workspace is forgotten: invisible to the "
        "transaction and missing from its commit (broken invariant)."},
-      {"read_before_watermark", "system=cluster workload=bank isolation=si",
+      {"read_before_watermark", "system=cluster workload=counter isolation=si",
        "reads do not wait for the LogTail apply watermark to reach the snapshot (stale "
-       "reads; inconsistent snapshots)."},
-      {"hlc_no_update_on_receive", "system=cluster workload=bank",
-       "clocks ignore the timestamps of received messages (causal reverse)."},
+       "reads; here, updates computed from stale values are lost)."},
+      {"hlc_no_update_on_receive", "system=cluster workload=counter isolation=rc",
+       "clocks ignore the timestamps of received messages, so snapshots can fall below "
+       "commits already seen (causal reverse; here, lost updates)."},
       {"ack_before_quorum", "system=cluster workload=bank faults=heavy",
        "the log service acknowledges an append before a quorum has synced it, so a crash "
        "loses committed transactions (durability)."},
