@@ -10,6 +10,7 @@
 #include "nodes/txn/txn.pb.h"
 #include "nodes/wire.h"
 #include "nodes/world.h"
+#include "properties/run_phases.h"
 #include "storage/pb_util.h"
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
@@ -284,26 +285,9 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
       return client;
     });
   }
-  report.plan = scenario.plan.has_value()
-                    ? *scenario.plan
-                    : sim::GenerateFaultPlan(sim.root_rng().Child("faults"), scenario.faults,
-                                             world.topology(), kFaultHorizon);
-  sim::ScheduleFaultPlan(sim, report.plan, world, &world.fault_stats());
-
-  sim::Instant plan_end = sim::Instant::Zero() + kFaultHorizon;
-  for (const sim::FaultAction& a : report.plan.actions) {
-    plan_end = std::max(plan_end, sim::Instant::Zero() + a.at + a.duration);
-  }
-  sim.Run({.time_limit = sim::Instant::Zero() + kWorkloadTimeLimit});
-  if (sim.Now() < plan_end) sim.Run({.time_limit = plan_end});
-
-  world.HealAll();
-  for (sim::NodeId id : world.servers()) {
-    world.disks().disk(id).ClearFaults();
-    world.RestartNode(id);
-  }
-  for (sim::NodeId id : world.servers()) world.CrashNode(id);
-  for (sim::NodeId id : world.servers()) world.RestartNode(id);
+  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon,
+                               kWorkloadTimeLimit);
+  RestartEverything(world);
   sim.Run({.time_limit = sim.Now() + kSettle});
   driver.set_running(1);
   clients.front()->FinalRead(kFinalReadAttemptsMax);

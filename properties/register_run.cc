@@ -7,6 +7,7 @@
 #include "nodes/register/client.h"
 #include "nodes/register/replica.h"
 #include "nodes/world.h"
+#include "properties/run_phases.h"
 #include "sim/assert.h"
 
 namespace hindcast::properties {
@@ -91,29 +92,9 @@ RunReport RunRegister(const RegisterScenario& scenario, const RunOptions& option
     });
   }
 
-  report.plan = scenario.plan.has_value()
-                    ? *scenario.plan
-                    : sim::GenerateFaultPlan(sim.root_rng().Child("faults"), scenario.faults,
-                                             world.topology(), kFaultHorizon);
-  sim::ScheduleFaultPlan(sim, report.plan, world, &world.fault_stats());
-
-  // Phase 1: the workload, and at least the whole fault plan.
-  sim::Instant plan_end = sim::Instant::Zero() + kFaultHorizon;
-  for (const sim::FaultAction& a : report.plan.actions) {
-    plan_end = std::max(plan_end, sim::Instant::Zero() + a.at + a.duration);
-  }
-  sim.Run({.time_limit = sim::Instant::Zero() + kWorkloadTimeLimit});
-  if (sim.Now() < plan_end) sim.Run({.time_limit = plan_end, .step_limit = UINT64_MAX});
-
-  // Phase 2: heal everything and bring every server back.
-  world.HealAll();
-  for (sim::NodeId id : world.servers()) {
-    world.disks().disk(id).ClearFaults();
-    world.RestartNode(id);
-  }
-  // Phase 3: durability — crash and restart every server, then read until a read succeeds.
-  for (sim::NodeId id : world.servers()) world.CrashNode(id);
-  for (sim::NodeId id : world.servers()) world.RestartNode(id);
+  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon,
+                               kWorkloadTimeLimit);
+  RestartEverything(world);
   recorder.set_running(1);
   clients.front()->FinalRead(kFinalReadAttemptsMax);
   sim.Run({.time_limit = sim.Now() + kPhaseTimeLimit});
