@@ -79,8 +79,7 @@ bool ParseArgs(int argc, char** argv, int first, const CommandSpec& spec, Parsed
     UsageError(std::string("'") + spec.name + "' takes " +
                (spec.positional_max == 0 ? std::string("no arguments")
                                          : std::to_string(spec.positional_min) + " to " +
-                                               std::to_string(spec.positional_max) +
-                                               " arguments") +
+                                               std::to_string(spec.positional_max) + " arguments") +
                ", got " + std::to_string(n) + (n > 0 ? " (\"" + out->positional[0] + "\")" : ""));
     return false;
   }

@@ -7,13 +7,14 @@
 namespace {
 
 void PrintUsage(FILE* out) {
-  std::fprintf(out,
-               "usage: hindcast <command> [flags]   (hindcast <command> --help for details)\n\n"
-               "commands:\n"
-               "  run      run one scenario; ends with fingerprint=<16 hex> verdict=<ok|violation>\n"
-               "  sweep    run many seeds (--seeds=A..B --shard=K/N --jobs=N); one JSON line per "
-               "failing seed\n"
-               "  replay   replay a seed file and check it reproduces its fingerprint and verdict\n");
+  std::fprintf(
+      out,
+      "usage: hindcast <command> [flags]   (hindcast <command> --help for details)\n\n"
+      "commands:\n"
+      "  run      run one scenario; ends with fingerprint=<16 hex> verdict=<ok|violation>\n"
+      "  sweep    run many seeds (--seeds=A..B --shard=K/N --jobs=N); one JSON line per "
+      "failing seed\n"
+      "  replay   replay a seed file and check it reproduces its fingerprint and verdict\n");
 }
 
 }  // namespace

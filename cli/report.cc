@@ -6,9 +6,8 @@
 
 namespace hindcast::cli {
 
-void PrintSummary(FILE* out, const properties::Scenario& scenario,
-                  const properties::RunSummary& r, double wall_seconds,
-                  const std::string& replay_command) {
+void PrintSummary(FILE* out, const properties::Scenario& scenario, const properties::RunSummary& r,
+                  double wall_seconds, const std::string& replay_command) {
   std::fprintf(out, "scenario: %s%s\n", properties::DescribeScenario(scenario).c_str(),
                scenario.has_plan() ? " (fault plan from file)" : "");
   std::fprintf(out, "outcomes: %s\n", r.outcomes.c_str());
@@ -19,10 +18,10 @@ void PrintSummary(FILE* out, const properties::Scenario& scenario,
   const double sim_seconds = static_cast<double>(r.end_time.ns()) / 1e9;
   std::fprintf(out, "simulated time: %s  wall time: %.1fms  events: %llu  tasks: %llu\n",
                r.end_time.ToString().c_str(), wall_seconds * 1e3,
-               static_cast<unsigned long long>(r.events),
-               static_cast<unsigned long long>(r.steps));
+               static_cast<unsigned long long>(r.events), static_cast<unsigned long long>(r.steps));
   if (wall_seconds > 0) {
-    std::fprintf(out, "speed: %.0f simulated seconds per wall second\n", sim_seconds / wall_seconds);
+    std::fprintf(out, "speed: %.0f simulated seconds per wall second\n",
+                 sim_seconds / wall_seconds);
   }
   if (r.verdict == properties::Verdict::kViolation) {
     std::fprintf(out, "VIOLATION: %s\n", r.failure.c_str());
@@ -42,10 +41,18 @@ std::string JsonEscape(const std::string& s) {
   std::string out;
   for (char c : s) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
       default:
         if (static_cast<unsigned char>(c) < 0x20) {
           out += absl::StrFormat("\\u%04x", static_cast<int>(c));

@@ -98,10 +98,13 @@ const CommandSpec& RunSpec() {
 
 const CommandSpec& ReplaySpec() {
   static const CommandSpec spec{
-      "replay", "hindcast replay FILE.textproto",
+      "replay",
+      "hindcast replay FILE.textproto",
       "Replays a seed case (a SeedCase textproto: scenario, expected fingerprint and verdict) "
       "and checks that it reproduces both. Exit 0 on a match, 1 on a mismatch, 2 on bad input.",
-      {"events"}, 1, 1};
+      {"events"},
+      1,
+      1};
   return spec;
 }
 
@@ -151,8 +154,7 @@ int ReplayCommand(int argc, char** argv) {
   ParsedArgs args;
   if (!ParseArgs(argc, argv, 2, ReplaySpec(), &args)) return 2;
   if (args.help) return 0;
-  absl::StatusOr<properties::SeedCase> seed_case =
-      properties::ReadSeedCaseFile(args.positional[0]);
+  absl::StatusOr<properties::SeedCase> seed_case = properties::ReadSeedCaseFile(args.positional[0]);
   if (!seed_case.ok()) return UsageError(std::string(seed_case.status().message()));
   const properties::Scenario& scenario = seed_case->scenario();
   const absl::Status valid = properties::ValidateScenario(scenario);

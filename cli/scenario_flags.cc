@@ -17,7 +17,8 @@ ABSL_FLAG(int32_t, clients, 3, "Client sessions.");
 ABSL_FLAG(int32_t, ops, 30, "Operations per client (register).");
 ABSL_FLAG(std::string, workload, "bank", "Cluster workload: bank or counter.");
 ABSL_FLAG(std::string, isolation, "si", "Cluster isolation: si (snapshot) or rc (read committed).");
-ABSL_FLAG(std::string, mode, "pessimistic", "Cluster concurrency control: pessimistic or optimistic.");
+ABSL_FLAG(std::string, mode, "pessimistic",
+          "Cluster concurrency control: pessimistic or optimistic.");
 ABSL_FLAG(int32_t, cns, 3, "Compute nodes (cluster).");
 ABSL_FLAG(int32_t, txns, 20, "Transactions per client (cluster).");
 ABSL_FLAG(uint64_t, spill, 1 << 20, "Workspace spill threshold in bytes (cluster).");
@@ -27,9 +28,9 @@ ABSL_FLAG(std::string, plan, "",
 namespace hindcast::cli {
 
 const std::vector<std::string>& ScenarioFlagNames() {
-  static const std::vector<std::string> kNames = {
-      "system", "faults", "bug", "clients", "ops", "plan", "workload", "isolation", "mode",
-      "cns", "txns", "spill"};
+  static const std::vector<std::string> kNames = {"system", "faults", "bug",      "clients",
+                                                  "ops",    "plan",   "workload", "isolation",
+                                                  "mode",   "cns",    "txns",     "spill"};
   return kNames;
 }
 
@@ -47,7 +48,8 @@ absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
   if (ops < 1) return absl::InvalidArgumentError("--ops must be at least 1");
   if (cns < 1) return absl::InvalidArgumentError("--cns must be at least 1");
   if (txns < 1) return absl::InvalidArgumentError("--txns must be at least 1");
-  if (absl::GetFlag(FLAGS_spill) < 1) return absl::InvalidArgumentError("--spill must be at least 1");
+  if (absl::GetFlag(FLAGS_spill) < 1)
+    return absl::InvalidArgumentError("--spill must be at least 1");
   s.set_clients(static_cast<uint32_t>(clients));
   if (s.system() == "cluster") {
     s.set_workload(absl::GetFlag(FLAGS_workload));

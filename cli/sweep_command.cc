@@ -98,10 +98,10 @@ class Progress {
     if (done != total_ && done % step != 0) return;
     constexpr int kWidth = 30;
     const int filled = static_cast<int>(kWidth * done / std::max<size_t>(1, total_));
-    std::fprintf(stderr, "%s[%s%s] %zu/%zu seeds, %zu failing, %.0f seeds/s%s",
-                 tty_ ? "\r" : "", std::string(filled, '#').c_str(),
-                 std::string(kWidth - filled, ' ').c_str(), done, total_, failing,
-                 elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0, tty_ ? "" : "\n");
+    std::fprintf(stderr, "%s[%s%s] %zu/%zu seeds, %zu failing, %.0f seeds/s%s", tty_ ? "\r" : "",
+                 std::string(filled, '#').c_str(), std::string(kWidth - filled, ' ').c_str(), done,
+                 total_, failing, elapsed > 0 ? static_cast<double>(done) / elapsed : 0.0,
+                 tty_ ? "" : "\n");
     if (tty_ && done == total_) std::fprintf(stderr, "\n");
   }
 

@@ -12,12 +12,12 @@
 #ifndef HINDCAST_NODES_WIRE_H_
 #define HINDCAST_NODES_WIRE_H_
 
-#include <string>
-#include <string_view>
-
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
+
+#include <string>
+#include <string_view>
 
 #include "nodes/node_env.h"
 

@@ -12,14 +12,13 @@ class World::Env : public NodeEnv {
       : world_(world), id_(id), disk_(disk), rng_(0) {}
 
   void BeginIncarnation() {
-    rng_ = world_.sim_.root_rng().Child("node", id_).Child("incarnation",
-                                                            world_.sim_.incarnation(id_));
+    rng_ = world_.sim_.root_rng()
+               .Child("node", id_)
+               .Child("incarnation", world_.sim_.incarnation(id_));
   }
 
   sim::NodeId id() const override { return id_; }
-  int64_t PhysicalNowNs() override {
-    return world_.physical_clock(id_).Read(world_.sim_.Now());
-  }
+  int64_t PhysicalNowNs() override { return world_.physical_clock(id_).Read(world_.sim_.Now()); }
   void Send(sim::NodeId to, std::string bytes) override {
     world_.network_.Send(id_, to, std::move(bytes));
   }
@@ -43,7 +42,8 @@ class World::Env : public NodeEnv {
 
 World::World(const WorldOptions& options)
     : options_(options),
-      sim_({.seed = options.seed, .shuffle_ties = options.shuffle_ties,
+      sim_({.seed = options.seed,
+            .shuffle_ties = options.shuffle_ties,
             .retention = options.retention}),
       network_(sim_, options.network),
       disks_(sim_, options.disk),
@@ -72,11 +72,10 @@ void World::Add(sim::NodeId id, std::string name, Factory factory, bool server) 
   (server ? servers_ : all_).push_back(id);
   if (server) all_.push_back(id);
   Env* env = envs_[id].get();
-  sim_.AddNode(id, std::move(name),
-               [env, factory = std::move(factory)](sim::NodeId) mutable {
-                 env->BeginIncarnation();
-                 return factory(*env);
-               });
+  sim_.AddNode(id, std::move(name), [env, factory = std::move(factory)](sim::NodeId) mutable {
+    env->BeginIncarnation();
+    return factory(*env);
+  });
 }
 
 clock::PhysicalClock& World::physical_clock(sim::NodeId id) {
@@ -120,8 +119,7 @@ bool World::ClogNode(sim::NodeId node, sim::Duration duration) {
   return true;
 }
 
-bool World::Swizzle(const std::vector<sim::NodeId>& nodes, sim::Duration step,
-                    sim::Duration hold) {
+bool World::Swizzle(const std::vector<sim::NodeId>& nodes, sim::Duration step, sim::Duration hold) {
   if (nodes.empty()) return false;
   network_.Swizzle(nodes, step, hold);
   return true;

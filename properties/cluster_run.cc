@@ -11,9 +11,9 @@
 #include "nodes/wire.h"
 #include "nodes/world.h"
 #include "properties/run_phases.h"
-#include "storage/pb_util.h"
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
+#include "storage/pb_util.h"
 
 namespace hindcast::properties {
 namespace {
@@ -77,8 +77,9 @@ class Driver {
     const bool ok = reply.has_value() && reply->outcome() == TxnReply::COMMITTED;
     const bool unknown = !reply.has_value() || reply->outcome() == TxnReply::UNKNOWN;
     sim_.Record({.node = client,
-                 .kind = ok ? sim::EventKind::kClientOk
-                            : unknown ? sim::EventKind::kClientInfo : sim::EventKind::kClientFail,
+                 .kind = ok        ? sim::EventKind::kClientOk
+                         : unknown ? sim::EventKind::kClientInfo
+                                   : sim::EventKind::kClientFail,
                  .a = static_cast<uint64_t>(n)});
     if (unknown) {
       ++unknown_;
@@ -285,8 +286,8 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
       return client;
     });
   }
-  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon,
-                               kWorkloadTimeLimit);
+  report.plan =
+      RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon, kWorkloadTimeLimit);
   RestartEverything(world);
   sim.Run({.time_limit = sim.Now() + kSettle});
   driver.set_running(1);

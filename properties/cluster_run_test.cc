@@ -26,10 +26,12 @@ TEST(ClusterRunTest, SameSeedSameFingerprint) {
 TEST(ClusterRunTest, BankWithoutFaultsCommitsAndHolds) {
   for (Isolation iso : {Isolation::kSnapshot, Isolation::kReadCommitted}) {
     for (Mode mode : {Mode::kPessimistic, Mode::kOptimistic}) {
-      const ClusterScenario s{.seed = 1, .faults = sim::FaultProfile::kNone, .isolation = iso,
-                              .mode = mode};
+      const ClusterScenario s{
+          .seed = 1, .faults = sim::FaultProfile::kNone, .isolation = iso, .mode = mode};
       const ClusterReport r = RunCluster(s, {});
-      EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, r) << " iso " << (iso == Isolation::kSnapshot ? "si" : "rc") << " mode " << (mode == Mode::kPessimistic ? "pess" : "opt");
+      EXPECT_EQ(r.verdict, Verdict::kOk)
+          << Describe(s, r) << " iso " << (iso == Isolation::kSnapshot ? "si" : "rc") << " mode "
+          << (mode == Mode::kPessimistic ? "pess" : "opt");
       EXPECT_GT(r.committed, 30u) << Describe(s, r);
     }
   }

@@ -16,10 +16,10 @@ rc::Gen<sim::FaultAction> GenAction(int servers, int nodes, sim::Duration horizo
   return rc::gen::oneOf(
       rc::gen::build<sim::FaultAction>(
           rc::gen::set(&sim::FaultAction::at, at),
-          rc::gen::set(&sim::FaultAction::type, rc::gen::element(FaultType::kCrash,
-                                                                 FaultType::kRestart)),
-          rc::gen::set(&sim::FaultAction::nodes, rc::gen::container<std::vector<sim::NodeId>>(
-                                                     1, server))),
+          rc::gen::set(&sim::FaultAction::type,
+                       rc::gen::element(FaultType::kCrash, FaultType::kRestart)),
+          rc::gen::set(&sim::FaultAction::nodes,
+                       rc::gen::container<std::vector<sim::NodeId>>(1, server))),
       rc::gen::build<sim::FaultAction>(
           rc::gen::set(&sim::FaultAction::at, at),
           rc::gen::set(&sim::FaultAction::type, rc::gen::just(FaultType::kPartition)),
@@ -32,8 +32,8 @@ rc::Gen<sim::FaultAction> GenAction(int servers, int nodes, sim::Duration horizo
           rc::gen::set(&sim::FaultAction::type, rc::gen::just(FaultType::kHeal))),
       rc::gen::build<sim::FaultAction>(
           rc::gen::set(&sim::FaultAction::at, at),
-          rc::gen::set(&sim::FaultAction::type, rc::gen::element(FaultType::kClog,
-                                                                 FaultType::kBlockOneWay)),
+          rc::gen::set(&sim::FaultAction::type,
+                       rc::gen::element(FaultType::kClog, FaultType::kBlockOneWay)),
           rc::gen::set(&sim::FaultAction::nodes,
                        rc::gen::container<std::vector<sim::NodeId>>(1, node)),
           rc::gen::set(&sim::FaultAction::others,
@@ -93,10 +93,9 @@ rc::Gen<sim::FaultPlan> GenFaultPlan(int servers, int nodes, sim::Duration horiz
       [actions_max, nodes](std::vector<sim::FaultAction> actions) {
         if (static_cast<int>(actions.size()) > actions_max) actions.resize(actions_max);
         for (sim::FaultAction& a : actions) MakeWellFormed(nodes, a);
-        std::stable_sort(actions.begin(), actions.end(),
-                         [](const sim::FaultAction& x, const sim::FaultAction& y) {
-                           return x.at < y.at;
-                         });
+        std::stable_sort(
+            actions.begin(), actions.end(),
+            [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
         return sim::FaultPlan{std::move(actions)};
       });
 }

@@ -9,10 +9,14 @@ namespace hindcast::properties {
 
 std::string_view OpTypeName(OpType type) {
   switch (type) {
-    case OpType::kInvoke: return "invoke";
-    case OpType::kOk: return "ok";
-    case OpType::kFail: return "fail";
-    case OpType::kInfo: return "info";
+    case OpType::kInvoke:
+      return "invoke";
+    case OpType::kOk:
+      return "ok";
+    case OpType::kFail:
+      return "fail";
+    case OpType::kInfo:
+      return "info";
   }
   return "unknown";
 }
@@ -64,9 +68,15 @@ namespace {
 std::string MopToEdn(const Mop& m) {
   std::string out = "[";
   switch (m.kind) {
-    case MopKind::kRead: absl::StrAppend(&out, ":r "); break;
-    case MopKind::kWrite: absl::StrAppend(&out, ":w "); break;
-    case MopKind::kAppend: absl::StrAppend(&out, ":append "); break;
+    case MopKind::kRead:
+      absl::StrAppend(&out, ":r ");
+      break;
+    case MopKind::kWrite:
+      absl::StrAppend(&out, ":w ");
+      break;
+    case MopKind::kAppend:
+      absl::StrAppend(&out, ":append ");
+      break;
   }
   absl::StrAppend(&out, m.key, " ");
   if (m.list.has_value()) {
@@ -84,8 +94,8 @@ std::string MopToEdn(const Mop& m) {
 std::string History::ToEdn() const {
   std::string out;
   for (const Op& op : ops_) {
-    absl::StrAppend(&out, "{:index ", op.index, ", :type :", Sv(OpTypeName(op.type)),
-                    ", :process ", op.process, ", :time ", op.time_ns, ", :value [");
+    absl::StrAppend(&out, "{:index ", op.index, ", :type :", Sv(OpTypeName(op.type)), ", :process ",
+                    op.process, ", :time ", op.time_ns, ", :value [");
     for (size_t i = 0; i < op.mops.size(); ++i) {
       absl::StrAppend(&out, i ? " " : "", MopToEdn(op.mops[i]));
     }

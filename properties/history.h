@@ -36,7 +36,9 @@ struct Mop {
   std::optional<std::vector<int64_t>> list;
 
   static Mop Read(int64_t key) { return {.kind = MopKind::kRead, .key = key}; }
-  static Mop Write(int64_t key, int64_t v) { return {.kind = MopKind::kWrite, .key = key, .value = v}; }
+  static Mop Write(int64_t key, int64_t v) {
+    return {.kind = MopKind::kWrite, .key = key, .value = v};
+  }
   static Mop Append(int64_t key, int64_t v) {
     return {.kind = MopKind::kAppend, .key = key, .value = v};
   }

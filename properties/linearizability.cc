@@ -14,9 +14,12 @@ namespace hindcast::properties {
 
 std::string_view VerdictName(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kOk: return "ok";
-    case Verdict::kViolation: return "violation";
-    case Verdict::kUnknown: return "unknown";
+    case Verdict::kOk:
+      return "ok";
+    case Verdict::kViolation:
+      return "violation";
+    case Verdict::kUnknown:
+      return "unknown";
   }
   return "unknown";
 }
@@ -98,14 +101,14 @@ std::string StaleReadWitness(const std::vector<RegOp>& ops) {
     for (const RegOp& newer : ops) {
       if (!newer.is_write || newer.info || newer.value == read.value) continue;
       if (newer.return_ns >= read.call_ns) continue;
-      const bool source_older = source == nullptr || (!source->info &&
-                                                      source->return_ns < newer.call_ns);
+      const bool source_older =
+          source == nullptr || (!source->info && source->return_ns < newer.call_ns);
       if (!source_older) continue;
       const std::string read_value = read.value.has_value() ? absl::StrCat(*read.value) : "nil";
       return absl::StrCat(
-          "stale read: process ", read.process, " read ", read_value, " (invoked at ",
-          read.call_ns, "ns), but process ", newer.process, " had already written ",
-          *newer.value, " (acknowledged at ", newer.return_ns, "ns), and ",
+          "stale read: process ", read.process, " read ", read_value, " (invoked at ", read.call_ns,
+          "ns), but process ", newer.process, " had already written ", *newer.value,
+          " (acknowledged at ", newer.return_ns, "ns), and ",
           source == nullptr ? std::string("the initial empty value precedes every write")
                             : absl::StrCat("the write of ", read_value, " had completed at ",
                                            source->return_ns, "ns, before that write began"),
@@ -232,11 +235,11 @@ LinearizabilityResult CheckRegisterLinearizable(const History& history, int64_t 
   if (returns_left == 0) return result;
 
   result.verdict = Verdict::kViolation;
-  result.explanation = absl::StrCat(
-      "not linearizable: the longest linearizable prefix places ", best_depth, " of ",
-      ops.size(), " operations, and no order can place ",
-      best_blocker >= 0 ? Describe(ops[best_blocker]) : std::string("an operation"),
-      " before it completes");
+  result.explanation =
+      absl::StrCat("not linearizable: the longest linearizable prefix places ", best_depth, " of ",
+                   ops.size(), " operations, and no order can place ",
+                   best_blocker >= 0 ? Describe(ops[best_blocker]) : std::string("an operation"),
+                   " before it completes");
   const std::string witness = StaleReadWitness(ops);
   if (!witness.empty()) result.explanation = absl::StrCat(witness, "; ", result.explanation);
   return result;

@@ -46,24 +46,22 @@ History Build(const std::vector<Row>& rows) {
 }
 
 TEST(LinearizabilityTest, SequentialHistoryIsLinearizable) {
-  const History h = Build({{1, 'w', 1, 0, 10}, {2, 'r', 1, 20, 30}, {1, 'w', 2, 40, 50},
-                           {2, 'r', 2, 60, 70}});
+  const History h =
+      Build({{1, 'w', 1, 0, 10}, {2, 'r', 1, 20, 30}, {1, 'w', 2, 40, 50}, {2, 'r', 2, 60, 70}});
   EXPECT_EQ(CheckRegisterLinearizable(h, 0).verdict, Verdict::kOk);
 }
 
 TEST(LinearizabilityTest, ReadOfInitialValueIsNil) {
   EXPECT_EQ(CheckRegisterLinearizable(Build({{1, 'r', std::nullopt, 0, 10}}), 0).verdict,
             Verdict::kOk);
-  EXPECT_EQ(CheckRegisterLinearizable(Build({{1, 'r', 5, 0, 10}}), 0).verdict,
-            Verdict::kViolation);
+  EXPECT_EQ(CheckRegisterLinearizable(Build({{1, 'r', 5, 0, 10}}), 0).verdict, Verdict::kViolation);
 }
 
 TEST(LinearizabilityTest, StaleReadAfterAcknowledgedWriteIsAViolationWithWitness) {
   const History h = Build({{1, 'w', 1, 0, 10}, {1, 'w', 2, 20, 30}, {2, 'r', 1, 40, 50}});
   const LinearizabilityResult r = CheckRegisterLinearizable(h, 0);
   EXPECT_EQ(r.verdict, Verdict::kViolation);
-  EXPECT_NE(r.explanation.find("stale read: process 2 read 1"), std::string::npos)
-      << r.explanation;
+  EXPECT_NE(r.explanation.find("stale read: process 2 read 1"), std::string::npos) << r.explanation;
   EXPECT_NE(r.explanation.find("the acknowledged write of 2 was lost"), std::string::npos);
 }
 
@@ -76,15 +74,19 @@ TEST(LinearizabilityTest, ConcurrentReadMaySeeEitherValue) {
 
 TEST(LinearizabilityTest, InfoWriteMayTakeEffectLateOrNever) {
   // The info write of 2 may land after the first read, or never.
-  const History late = Build({{1, 'w', 1, 0, 10}, {3, 'w', 2, 15, 1000, OpType::kInfo},
-                              {2, 'r', 1, 20, 30}, {2, 'r', 2, 40, 50}});
+  const History late = Build({{1, 'w', 1, 0, 10},
+                              {3, 'w', 2, 15, 1000, OpType::kInfo},
+                              {2, 'r', 1, 20, 30},
+                              {2, 'r', 2, 40, 50}});
   EXPECT_EQ(CheckRegisterLinearizable(late, 0).verdict, Verdict::kOk);
-  const History never = Build({{1, 'w', 1, 0, 10}, {3, 'w', 2, 15, 1000, OpType::kInfo},
-                               {2, 'r', 1, 40, 50}});
+  const History never =
+      Build({{1, 'w', 1, 0, 10}, {3, 'w', 2, 15, 1000, OpType::kInfo}, {2, 'r', 1, 40, 50}});
   EXPECT_EQ(CheckRegisterLinearizable(never, 0).verdict, Verdict::kOk);
   // But not go back: 2 then 1 again without another write of 1.
-  const History back = Build({{1, 'w', 1, 0, 10}, {3, 'w', 2, 15, 1000, OpType::kInfo},
-                              {2, 'r', 2, 20, 30}, {2, 'r', 1, 40, 50}});
+  const History back = Build({{1, 'w', 1, 0, 10},
+                              {3, 'w', 2, 15, 1000, OpType::kInfo},
+                              {2, 'r', 2, 20, 30},
+                              {2, 'r', 1, 40, 50}});
   EXPECT_EQ(CheckRegisterLinearizable(back, 0).verdict, Verdict::kViolation);
 }
 

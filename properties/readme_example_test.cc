@@ -45,9 +45,8 @@ RC_GTEST_PROP(Echo, AnswersAgainAfterArbitraryFaults, ()) {
   nodes::World world({.seed = seed});
   int pongs = 0;
   world.AddServer(0, "echo", [](nodes::NodeEnv& env) { return std::make_unique<Echo>(env); });
-  world.AddClient(1, "pinger", [&](nodes::NodeEnv& env) {
-    return std::make_unique<Pinger>(env, &pongs);
-  });
+  world.AddClient(1, "pinger",
+                  [&](nodes::NodeEnv& env) { return std::make_unique<Pinger>(env, &pongs); });
   sim::ScheduleFaultPlan(world.sim(), plan, world, &world.fault_stats());
   world.sim().Run({.time_limit = sim::Instant::Zero() + sim::Duration::Seconds(2)});
   world.HealAll();

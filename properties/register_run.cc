@@ -72,8 +72,8 @@ RunReport RunRegister(const RegisterScenario& scenario, const RunOptions& option
   sim::Simulator& sim = world.sim();
   Recorder recorder(sim, report.history);
 
-  const nodes::reg::ReplicaOptions replica_options{
-      .bug_ack_before_replicate = scenario.bug_ack_before_replicate};
+  const nodes::reg::ReplicaOptions replica_options{.bug_ack_before_replicate =
+                                                       scenario.bug_ack_before_replicate};
   for (sim::NodeId id = 0; id < nodes::reg::kReplicas; ++id) {
     world.AddServer(id, absl::StrCat("replica-", id), [&](nodes::NodeEnv& env) {
       return std::make_unique<nodes::reg::Replica>(env, replica_options);
@@ -92,8 +92,8 @@ RunReport RunRegister(const RegisterScenario& scenario, const RunOptions& option
     });
   }
 
-  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon,
-                               kWorkloadTimeLimit);
+  report.plan =
+      RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon, kWorkloadTimeLimit);
   RestartEverything(world);
   recorder.set_running(1);
   clients.front()->FinalRead(kFinalReadAttemptsMax);
@@ -107,8 +107,9 @@ RunReport RunRegister(const RegisterScenario& scenario, const RunOptions& option
   const LinearizabilityResult lin = CheckRegisterLinearizable(report.history, /*key=*/0);
   report.verdict = lin.verdict;
   if (lin.verdict == Verdict::kViolation) {
-    report.failure = "register history is not linearizable (an acknowledged write was lost "
-                     "or a read went back in time)";
+    report.failure =
+        "register history is not linearizable (an acknowledged write was lost "
+        "or a read went back in time)";
     report.explanation = lin.explanation;
   } else if (lin.verdict == Verdict::kUnknown) {
     report.explanation = lin.explanation;

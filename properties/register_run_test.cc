@@ -66,8 +66,8 @@ TEST(RegisterRunTest, CorrectRegisterSurvivesHeavyFaults) {
   for (uint64_t seed = 1; seed <= 150; ++seed) {
     const RunReport r = RunRegister({.seed = seed, .faults = sim::FaultProfile::kHeavy}, {});
     ASSERT_NE(r.verdict, Verdict::kViolation)
-        << "seed " << seed << ": " << r.explanation << "\nreplay: "
-        << ReplayCommand({.seed = seed, .faults = sim::FaultProfile::kHeavy});
+        << "seed " << seed << ": " << r.explanation
+        << "\nreplay: " << ReplayCommand({.seed = seed, .faults = sim::FaultProfile::kHeavy});
   }
 }
 

@@ -14,18 +14,19 @@ TEST(RegisterSweep, CorrectRegisterSurvives2000HeavySeeds) {
   for (uint64_t seed = 1; seed <= 2000; ++seed) {
     const RunReport r = RunRegister({.seed = seed, .faults = sim::FaultProfile::kHeavy}, {});
     ASSERT_NE(r.verdict, Verdict::kViolation)
-        << "seed " << seed << ": " << r.explanation << "\nreplay: "
-        << ReplayCommand({.seed = seed, .faults = sim::FaultProfile::kHeavy});
+        << "seed " << seed << ": " << r.explanation
+        << "\nreplay: " << ReplayCommand({.seed = seed, .faults = sim::FaultProfile::kHeavy});
   }
 }
 
 TEST(RegisterSweep, AckBeforeReplicateFailsOnSomeOf1000LightSeeds) {
   int failing = 0;
   for (uint64_t seed = 1; seed <= 1000; ++seed) {
-    failing += RunRegister({.seed = seed, .faults = sim::FaultProfile::kLight,
-                            .bug_ack_before_replicate = true},
-                           {})
-                   .verdict == Verdict::kViolation;
+    failing +=
+        RunRegister(
+            {.seed = seed, .faults = sim::FaultProfile::kLight, .bug_ack_before_replicate = true},
+            {})
+            .verdict == Verdict::kViolation;
   }
   EXPECT_GT(failing, 0);
 }
@@ -38,8 +39,10 @@ TEST(ClusterSweep, Bank2000HeavySeedsPerIsolationAndMode) {
        {nodes::txn::Isolation::kSnapshot, nodes::txn::Isolation::kReadCommitted}) {
     for (nodes::txn::Mode mode : {nodes::txn::Mode::kPessimistic, nodes::txn::Mode::kOptimistic}) {
       for (uint64_t seed = 1; seed <= 2000; ++seed) {
-        const ClusterScenario s{.seed = seed, .workload = "bank",
-                                .faults = sim::FaultProfile::kHeavy, .isolation = iso,
+        const ClusterScenario s{.seed = seed,
+                                .workload = "bank",
+                                .faults = sim::FaultProfile::kHeavy,
+                                .isolation = iso,
                                 .mode = mode};
         const ClusterReport r = RunCluster(s, {});
         ASSERT_NE(r.verdict, Verdict::kViolation)

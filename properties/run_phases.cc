@@ -8,10 +8,10 @@ sim::FaultPlan RunUnderFaults(nodes::World& world, const std::optional<sim::Faul
                               sim::FaultProfile profile, sim::Duration horizon,
                               sim::Duration time_limit) {
   sim::Simulator& sim = world.sim();
-  sim::FaultPlan used = plan.has_value() ? *plan
-                                         : sim::GenerateFaultPlan(sim.root_rng().Child("faults"),
-                                                                  profile, world.topology(),
-                                                                  horizon);
+  sim::FaultPlan used = plan.has_value()
+                            ? *plan
+                            : sim::GenerateFaultPlan(sim.root_rng().Child("faults"), profile,
+                                                     world.topology(), horizon);
   sim::ScheduleFaultPlan(sim, used, world, &world.fault_stats());
   sim::Instant plan_end = sim::Instant::Zero() + horizon;
   for (const sim::FaultAction& a : used.actions) {

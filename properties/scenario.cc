@@ -1,18 +1,18 @@
 #include "properties/scenario.h"
 
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/text_format.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <sstream>
 
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/text_format.h>
-
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
-#include "sim/assert.h"
 #include "sim/absl_compat.h"
+#include "sim/assert.h"
 
 namespace hindcast::properties {
 namespace {
@@ -27,7 +27,8 @@ class FirstError : public google::protobuf::io::ErrorCollector {
  public:
   void AddError(int line, google::protobuf::io::ColumnNumber column,
                 const std::string& message) override {
-    if (error.empty()) error = absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
+    if (error.empty())
+      error = absl::StrCat("line ", line + 1, " column ", column + 1, ": ", message);
   }
   std::string error;
 };
@@ -76,9 +77,8 @@ const std::vector<BugInfo>& AllBugs() {
 
 absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_count) {
   if (static_cast<size_t>(proto.actions_size()) > kFaultActionsMax) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("fault plan has ", proto.actions_size(), " actions; the limit is ",
-                     kFaultActionsMax));
+    return absl::InvalidArgumentError(absl::StrCat("fault plan has ", proto.actions_size(),
+                                                   " actions; the limit is ", kFaultActionsMax));
   }
   sim::FaultPlan plan;
   for (int i = 0; i < proto.actions_size(); ++i) {
@@ -139,8 +139,9 @@ absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_c
                                 .misdirect_ppm = p.misdirect_ppm()}};
     plan.actions.push_back(std::move(a));
   }
-  std::stable_sort(plan.actions.begin(), plan.actions.end(),
-                   [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
+  std::stable_sort(
+      plan.actions.begin(), plan.actions.end(),
+      [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
   return plan;
 }
 
@@ -163,7 +164,8 @@ FaultPlanProto ToProto(const sim::FaultPlan& plan) {
 
 absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& s) {
   if (!s.system().empty() && s.system() != "register") {
-    return absl::InvalidArgumentError(absl::StrCat("not a register scenario: \"", s.system(), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat("not a register scenario: \"", s.system(), "\""));
   }
   RegisterScenario r;
   r.seed = s.seed();
@@ -177,13 +179,12 @@ absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& s) {
   if (s.bug() == "ack_before_replicate") {
     r.bug_ack_before_replicate = true;
   } else if (!s.bug().empty() && s.bug() != "none") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown bug \"", s.bug(), "\" for system=register (see --bug=list)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown bug \"", s.bug(), "\" for system=register (see --bug=list)"));
   }
   if (s.clients() > kClientsMax || s.ops_per_client() > kOpsPerClientMax) {
-    return absl::InvalidArgumentError(absl::StrCat("clients must be at most ", kClientsMax,
-                                                   " and ops per client at most ",
-                                                   kOpsPerClientMax));
+    return absl::InvalidArgumentError(absl::StrCat(
+        "clients must be at most ", kClientsMax, " and ops per client at most ", kOpsPerClientMax));
   }
   if (s.clients() != 0) r.clients = static_cast<int>(s.clients());
   if (s.ops_per_client() != 0) r.ops_per_client = static_cast<int>(s.ops_per_client());
@@ -224,15 +225,15 @@ absl::StatusOr<SeedCase> ParseSeedCase(std::string_view text, std::string_view s
   if (!c.ok()) return c.status();
   if (!c->expected_verdict().empty() && c->expected_verdict() != "ok" &&
       c->expected_verdict() != "violation") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Sv(source_name), ": expected_verdict must be ok or violation, not \"",
-        c->expected_verdict(), "\""));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(source_name), ": expected_verdict must be ok or violation, not \"",
+                     c->expected_verdict(), "\""));
   }
   if (!c->expected_fingerprint().empty() &&
       (c->expected_fingerprint().size() != 16 ||
        c->expected_fingerprint().find_first_not_of("0123456789abcdef") != std::string::npos)) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        Sv(source_name), ": expected_fingerprint must be 16 lowercase hex digits"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(Sv(source_name), ": expected_fingerprint must be 16 lowercase hex digits"));
   }
   return c;
 }
@@ -289,8 +290,8 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
   c.faults = *profile;
   c.workload = s.workload().empty() ? "bank" : s.workload();
   if (c.workload != "bank" && c.workload != "counter") {
-    return absl::InvalidArgumentError(absl::StrCat(
-        "unknown workload \"", c.workload, "\" (this build has: bank, counter)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat("unknown workload \"", c.workload, "\" (this build has: bank, counter)"));
   }
   if (s.isolation().empty() || s.isolation() == "si") {
     c.isolation = nodes::txn::Isolation::kSnapshot;
@@ -326,7 +327,8 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown bug \"", bug, "\" for system=cluster (see --bug=list)"));
   }
-  if (s.clients() > kClientsMax || s.cns() > kClientsMax || s.txns_per_client() > kOpsPerClientMax) {
+  if (s.clients() > kClientsMax || s.cns() > kClientsMax ||
+      s.txns_per_client() > kOpsPerClientMax) {
     return absl::InvalidArgumentError(absl::StrCat("clients and cns must be at most ", kClientsMax,
                                                    ", txns per client at most ", kOpsPerClientMax));
   }
@@ -356,20 +358,32 @@ RunSummary RunScenario(const Scenario& s, const RunOptions& options) {
     absl::StatusOr<ClusterScenario> c = ToClusterScenario(s);
     HC_ASSERT_MSG(c.ok(), "run an invalid scenario");
     const ClusterReport r = RunCluster(*c, options);
-    out = {.seed = r.seed, .fingerprint = r.fingerprint, .verdict = r.verdict,
-           .failure = r.failure, .explanation = r.explanation,
-           .outcomes = absl::StrCat(r.committed, " committed, ", r.aborted, " aborted, ",
-                                    r.unknown, " unknown"),
-           .faults = r.faults, .end_time = r.end_time, .events = r.events, .steps = r.steps};
+    out = {.seed = r.seed,
+           .fingerprint = r.fingerprint,
+           .verdict = r.verdict,
+           .failure = r.failure,
+           .explanation = r.explanation,
+           .outcomes = absl::StrCat(r.committed, " committed, ", r.aborted, " aborted, ", r.unknown,
+                                    " unknown"),
+           .faults = r.faults,
+           .end_time = r.end_time,
+           .events = r.events,
+           .steps = r.steps};
     return out;
   }
   absl::StatusOr<RegisterScenario> reg = ToRegisterScenario(s);
   HC_ASSERT_MSG(reg.ok(), "run an invalid scenario");
   const RunReport r = RunRegister(*reg, options);
-  out = {.seed = r.seed, .fingerprint = r.fingerprint, .verdict = r.verdict,
-         .failure = r.failure, .explanation = r.explanation,
+  out = {.seed = r.seed,
+         .fingerprint = r.fingerprint,
+         .verdict = r.verdict,
+         .failure = r.failure,
+         .explanation = r.explanation,
          .outcomes = absl::StrCat(r.ops_ok, " ok, ", r.ops_fail, " fail, ", r.ops_info, " info"),
-         .faults = r.faults, .end_time = r.end_time, .events = r.events, .steps = r.steps};
+         .faults = r.faults,
+         .end_time = r.end_time,
+         .events = r.events,
+         .steps = r.steps};
   return out;
 }
 
@@ -385,8 +399,8 @@ std::string DescribeScenario(const Scenario& s) {
         " txns=", c.txns_per_client, " spill=", c.spill_threshold_bytes, " seed=", c.seed);
   }
   const RegisterScenario r = *ToRegisterScenario(s);
-  return absl::StrCat("system=register faults=", Sv(sim::FaultProfileName(r.faults)), " bug=",
-                      r.bug_ack_before_replicate ? "ack_before_replicate" : "none",
+  return absl::StrCat("system=register faults=", Sv(sim::FaultProfileName(r.faults)),
+                      " bug=", r.bug_ack_before_replicate ? "ack_before_replicate" : "none",
                       " clients=", r.clients, " ops=", r.ops_per_client, " seed=", r.seed);
 }
 
@@ -402,11 +416,10 @@ std::string ReplayCommand(const Scenario& s) {
 std::string FingerprintHex(uint64_t fingerprint) { return absl::StrFormat("%016x", fingerprint); }
 
 std::string ReplayCommand(const RegisterScenario& s) {
-  return absl::StrCat("hindcast run --system=register --faults=",
-                      Sv(sim::FaultProfileName(s.faults)),
-                      " --bug=", s.bug_ack_before_replicate ? "ack_before_replicate" : "none",
-                      " --clients=", s.clients, " --ops=", s.ops_per_client,
-                      " --seed=", s.seed);
+  return absl::StrCat(
+      "hindcast run --system=register --faults=", Sv(sim::FaultProfileName(s.faults)),
+      " --bug=", s.bug_ack_before_replicate ? "ack_before_replicate" : "none",
+      " --clients=", s.clients, " --ops=", s.ops_per_client, " --seed=", s.seed);
 }
 
 }  // namespace hindcast::properties

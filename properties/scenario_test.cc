@@ -6,7 +6,8 @@ namespace hindcast::properties {
 namespace {
 
 TEST(ScenarioTest, MalformedTextprotoNamesLineAndColumn) {
-  const absl::StatusOr<SeedCase> c = ParseSeedCase("scenario {\n  seed: banana\n}\n", "x.textproto");
+  const absl::StatusOr<SeedCase> c =
+      ParseSeedCase("scenario {\n  seed: banana\n}\n", "x.textproto");
   ASSERT_FALSE(c.ok());
   EXPECT_NE(std::string(c.status().message()).find("x.textproto: malformed textproto: line 2"),
             std::string::npos)
@@ -41,10 +42,9 @@ TEST(ScenarioTest, FaultPlanValidation) {
 
 TEST(ScenarioTest, ScenarioRoundTripsThroughTextproto) {
   RegisterScenario r{.seed = 42, .faults = sim::FaultProfile::kHeavy, .clients = 2};
-  r.plan = sim::FaultPlan{{{.at = sim::Duration::Millis(5), .type = sim::FaultType::kCrash,
-                            .nodes = {0}},
-                           {.at = sim::Duration::Millis(9), .type = sim::FaultType::kRestart,
-                            .nodes = {0}}}};
+  r.plan = sim::FaultPlan{
+      {{.at = sim::Duration::Millis(5), .type = sim::FaultType::kCrash, .nodes = {0}},
+       {.at = sim::Duration::Millis(9), .type = sim::FaultType::kRestart, .nodes = {0}}}};
   SeedCase c;
   *c.mutable_scenario() = ToProto(r);
   const absl::StatusOr<SeedCase> parsed = ParseSeedCase(ToTextproto(c), "round-trip");

@@ -31,18 +31,18 @@ class ScopedAssertContext {
 
 }  // namespace hindcast::sim
 
-#define HC_ASSERT(cond)                                                          \
-  do {                                                                           \
-    if (__builtin_expect(!(cond), 0)) {                                          \
-      ::hindcast::sim::AssertFail(__FILE__, __LINE__, #cond, std::string());     \
-    }                                                                            \
+#define HC_ASSERT(cond)                                                      \
+  do {                                                                       \
+    if (__builtin_expect(!(cond), 0)) {                                      \
+      ::hindcast::sim::AssertFail(__FILE__, __LINE__, #cond, std::string()); \
+    }                                                                        \
   } while (0)
 
-#define HC_ASSERT_MSG(cond, msg)                                                 \
-  do {                                                                           \
-    if (__builtin_expect(!(cond), 0)) {                                          \
-      ::hindcast::sim::AssertFail(__FILE__, __LINE__, #cond, (msg));             \
-    }                                                                            \
+#define HC_ASSERT_MSG(cond, msg)                                     \
+  do {                                                               \
+    if (__builtin_expect(!(cond), 0)) {                              \
+      ::hindcast::sim::AssertFail(__FILE__, __LINE__, #cond, (msg)); \
+    }                                                                \
   } while (0)
 
 #endif  // HINDCAST_SIM_ASSERT_H_

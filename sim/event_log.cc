@@ -37,34 +37,62 @@ uint64_t FoldBytes(uint64_t hash, std::string_view bytes) {
 
 std::string_view EventKindName(EventKind kind) {
   switch (kind) {
-    case EventKind::kNone: return "none";
-    case EventKind::kTimerFire: return "timer";
-    case EventKind::kSend: return "send";
-    case EventKind::kDeliver: return "deliver";
-    case EventKind::kDrop: return "drop";
-    case EventKind::kDuplicate: return "duplicate";
-    case EventKind::kCrash: return "crash";
-    case EventKind::kRestart: return "restart";
-    case EventKind::kDiskWrite: return "disk-write";
-    case EventKind::kDiskSync: return "disk-sync";
-    case EventKind::kDiskRead: return "disk-read";
-    case EventKind::kDiskCorrupt: return "disk-corrupt";
-    case EventKind::kDiskLost: return "disk-lost";
-    case EventKind::kFault: return "fault";
-    case EventKind::kClockJump: return "clock-jump";
-    case EventKind::kPartition: return "partition";
-    case EventKind::kHeal: return "heal";
-    case EventKind::kClog: return "clog";
-    case EventKind::kHlcViolation: return "hlc-violation";
-    case EventKind::kDiskMisdirect: return "disk-misdirect";
-    case EventKind::kDiskTruncate: return "disk-truncate";
-    case EventKind::kDiskDelete: return "disk-delete";
-    case EventKind::kClientInvoke: return "invoke";
-    case EventKind::kClientOk: return "ok";
-    case EventKind::kClientFail: return "fail";
-    case EventKind::kClientInfo: return "info";
-    case EventKind::kNodeState: return "state";
-    case EventKind::kNote: return "note";
+    case EventKind::kNone:
+      return "none";
+    case EventKind::kTimerFire:
+      return "timer";
+    case EventKind::kSend:
+      return "send";
+    case EventKind::kDeliver:
+      return "deliver";
+    case EventKind::kDrop:
+      return "drop";
+    case EventKind::kDuplicate:
+      return "duplicate";
+    case EventKind::kCrash:
+      return "crash";
+    case EventKind::kRestart:
+      return "restart";
+    case EventKind::kDiskWrite:
+      return "disk-write";
+    case EventKind::kDiskSync:
+      return "disk-sync";
+    case EventKind::kDiskRead:
+      return "disk-read";
+    case EventKind::kDiskCorrupt:
+      return "disk-corrupt";
+    case EventKind::kDiskLost:
+      return "disk-lost";
+    case EventKind::kFault:
+      return "fault";
+    case EventKind::kClockJump:
+      return "clock-jump";
+    case EventKind::kPartition:
+      return "partition";
+    case EventKind::kHeal:
+      return "heal";
+    case EventKind::kClog:
+      return "clog";
+    case EventKind::kHlcViolation:
+      return "hlc-violation";
+    case EventKind::kDiskMisdirect:
+      return "disk-misdirect";
+    case EventKind::kDiskTruncate:
+      return "disk-truncate";
+    case EventKind::kDiskDelete:
+      return "disk-delete";
+    case EventKind::kClientInvoke:
+      return "invoke";
+    case EventKind::kClientOk:
+      return "ok";
+    case EventKind::kClientFail:
+      return "fail";
+    case EventKind::kClientInfo:
+      return "info";
+    case EventKind::kNodeState:
+      return "state";
+    case EventKind::kNote:
+      return "note";
   }
   return "unknown";
 }

@@ -36,14 +36,14 @@ void RandomSplit(Rng& rng, const std::vector<NodeId>& all, std::vector<NodeId>* 
   }
 }
 
-void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon,
-                const FaultTopology& topo, bool heavy, std::vector<FaultAction>* out) {
+void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon, const FaultTopology& topo,
+                bool heavy, std::vector<FaultAction>* out) {
   const Duration left = horizon - at;
   switch (type) {
     case FaultType::kCrash: {
       const NodeId node = Pick(rng, topo.crashable);
-      const Duration down = std::min(left, rng.UniformDuration(Duration::Millis(20),
-                                                               Duration::Millis(400)));
+      const Duration down =
+          std::min(left, rng.UniformDuration(Duration::Millis(20), Duration::Millis(400)));
       out->push_back({.at = at, .type = FaultType::kCrash, .nodes = {node}});
       out->push_back({.at = at + down, .type = FaultType::kRestart, .nodes = {node}});
       return;
@@ -52,27 +52,29 @@ void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon,
       FaultAction p{.at = at, .type = FaultType::kPartition};
       RandomSplit(rng, topo.all, &p.nodes, &p.others);
       out->push_back(std::move(p));
-      const Duration length = std::min(left, rng.UniformDuration(Duration::Millis(50),
-                                                                 Duration::Millis(600)));
+      const Duration length =
+          std::min(left, rng.UniformDuration(Duration::Millis(50), Duration::Millis(600)));
       out->push_back({.at = at + length, .type = FaultType::kHeal});
       return;
     }
     case FaultType::kBlockOneWay: {
       const NodeId from = Pick(rng, topo.all);
       NodeId to = Pick(rng, topo.all);
-      if (to == from) to = topo.all[(std::find(topo.all.begin(), topo.all.end(), from) -
-                                     topo.all.begin() + 1) % topo.all.size()];
+      if (to == from)
+        to = topo.all[(std::find(topo.all.begin(), topo.all.end(), from) - topo.all.begin() + 1) %
+                      topo.all.size()];
       out->push_back({.at = at, .type = FaultType::kBlockOneWay, .nodes = {from}, .others = {to}});
-      const Duration length = std::min(left, rng.UniformDuration(Duration::Millis(50),
-                                                                 Duration::Millis(400)));
+      const Duration length =
+          std::min(left, rng.UniformDuration(Duration::Millis(50), Duration::Millis(400)));
       out->push_back({.at = at + length, .type = FaultType::kHeal});
       return;
     }
     case FaultType::kClog:
-      out->push_back({.at = at,
-                      .type = FaultType::kClog,
-                      .nodes = {Pick(rng, topo.all)},
-                      .duration = rng.UniformDuration(Duration::Millis(20), Duration::Millis(300))});
+      out->push_back(
+          {.at = at,
+           .type = FaultType::kClog,
+           .nodes = {Pick(rng, topo.all)},
+           .duration = rng.UniformDuration(Duration::Millis(20), Duration::Millis(300))});
       return;
     case FaultType::kSwizzle: {
       FaultAction s{.at = at, .type = FaultType::kSwizzle};
@@ -89,8 +91,8 @@ void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon,
       // it; a heavy plan sometimes breaks the bound on purpose (the oracle must say so).
       const int64_t bound = topo.max_clock_offset.ns();
       const bool break_bound = heavy && rng.Chance(1, 6);
-      const int64_t magnitude = break_bound ? rng.UniformRange(bound * 2, bound * 4)
-                                            : rng.UniformRange(1, bound / 4);
+      const int64_t magnitude =
+          break_bound ? rng.UniformRange(bound * 2, bound * 4) : rng.UniformRange(1, bound / 4);
       out->push_back({.at = at,
                       .type = FaultType::kClockJump,
                       .nodes = {Pick(rng, topo.crashable)},
@@ -102,8 +104,8 @@ void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon,
           {.at = at,
            .type = FaultType::kDiskFaults,
            .nodes = {Pick(rng, topo.crashable)},
-           .duration = std::min(left, rng.UniformDuration(Duration::Millis(50),
-                                                          Duration::Millis(300))),
+           .duration =
+               std::min(left, rng.UniformDuration(Duration::Millis(50), Duration::Millis(300))),
            .disk = {.read_corrupt_ppm = 20000, .write_corrupt_ppm = 5000, .misdirect_ppm = 2000}});
       return;
     case FaultType::kRestart:
@@ -117,15 +119,24 @@ void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon,
 
 std::string_view FaultTypeName(FaultType type) {
   switch (type) {
-    case FaultType::kCrash: return "crash";
-    case FaultType::kRestart: return "restart";
-    case FaultType::kPartition: return "partition";
-    case FaultType::kBlockOneWay: return "block_one_way";
-    case FaultType::kHeal: return "heal";
-    case FaultType::kClog: return "clog";
-    case FaultType::kSwizzle: return "swizzle";
-    case FaultType::kClockJump: return "clock_jump";
-    case FaultType::kDiskFaults: return "disk_faults";
+    case FaultType::kCrash:
+      return "crash";
+    case FaultType::kRestart:
+      return "restart";
+    case FaultType::kPartition:
+      return "partition";
+    case FaultType::kBlockOneWay:
+      return "block_one_way";
+    case FaultType::kHeal:
+      return "heal";
+    case FaultType::kClog:
+      return "clog";
+    case FaultType::kSwizzle:
+      return "swizzle";
+    case FaultType::kClockJump:
+      return "clock_jump";
+    case FaultType::kDiskFaults:
+      return "disk_faults";
   }
   return "unknown";
 }
@@ -141,9 +152,12 @@ std::optional<FaultType> ParseFaultType(std::string_view name) {
 
 std::string_view FaultProfileName(FaultProfile profile) {
   switch (profile) {
-    case FaultProfile::kNone: return "none";
-    case FaultProfile::kLight: return "light";
-    case FaultProfile::kHeavy: return "heavy";
+    case FaultProfile::kNone:
+      return "none";
+    case FaultProfile::kLight:
+      return "light";
+    case FaultProfile::kHeavy:
+      return "heavy";
   }
   return "unknown";
 }
@@ -177,19 +191,21 @@ FaultPlan GenerateFaultPlan(Rng rng, FaultProfile profile, const FaultTopology& 
   }
   HC_ASSERT(horizon > Duration::Millis(10));
   const bool heavy = profile == FaultProfile::kHeavy;
-  static constexpr Episode kLight[] = {{FaultType::kCrash, 4}, {FaultType::kPartition, 3},
-                                       {FaultType::kClog, 2}, {FaultType::kClockJump, 1}};
-  static constexpr Episode kHeavy[] = {
-      {FaultType::kCrash, 6},    {FaultType::kPartition, 4}, {FaultType::kBlockOneWay, 2},
-      {FaultType::kClog, 2},     {FaultType::kSwizzle, 1},   {FaultType::kClockJump, 2},
-      {FaultType::kDiskFaults, 2}};
+  static constexpr Episode kLight[] = {{FaultType::kCrash, 4},
+                                       {FaultType::kPartition, 3},
+                                       {FaultType::kClog, 2},
+                                       {FaultType::kClockJump, 1}};
+  static constexpr Episode kHeavy[] = {{FaultType::kCrash, 6},       {FaultType::kPartition, 4},
+                                       {FaultType::kBlockOneWay, 2}, {FaultType::kClog, 2},
+                                       {FaultType::kSwizzle, 1},     {FaultType::kClockJump, 2},
+                                       {FaultType::kDiskFaults, 2}};
   const auto* table = heavy ? kHeavy : kLight;
   const size_t table_size = heavy ? std::size(kHeavy) : std::size(kLight);
   uint32_t total_weight = 0;
   for (size_t i = 0; i < table_size; ++i) total_weight += table[i].weight;
 
-  const int episodes = static_cast<int>(
-      rng.UniformRange(1, heavy ? kHeavyEpisodesMax : kLightEpisodesMax));
+  const int episodes =
+      static_cast<int>(rng.UniformRange(1, heavy ? kHeavyEpisodesMax : kLightEpisodesMax));
   for (int i = 0; i < episodes; ++i) {
     const Duration at = rng.UniformDuration(Duration::Zero(), horizon - Duration::Millis(10));
     uint64_t draw = rng.Uniform(total_weight);
@@ -211,17 +227,25 @@ bool Apply(const FaultAction& a, FaultTarget& target) {
     return v[0];
   };
   switch (a.type) {
-    case FaultType::kCrash: return target.CrashNode(first(a.nodes));
-    case FaultType::kRestart: return target.RestartNode(first(a.nodes));
-    case FaultType::kPartition: return target.Partition(a.nodes, a.others);
-    case FaultType::kBlockOneWay: return target.BlockOneWay(first(a.nodes), first(a.others));
-    case FaultType::kHeal: return target.HealAll();
-    case FaultType::kClog: return target.ClogNode(first(a.nodes), a.duration);
+    case FaultType::kCrash:
+      return target.CrashNode(first(a.nodes));
+    case FaultType::kRestart:
+      return target.RestartNode(first(a.nodes));
+    case FaultType::kPartition:
+      return target.Partition(a.nodes, a.others);
+    case FaultType::kBlockOneWay:
+      return target.BlockOneWay(first(a.nodes), first(a.others));
+    case FaultType::kHeal:
+      return target.HealAll();
+    case FaultType::kClog:
+      return target.ClogNode(first(a.nodes), a.duration);
     case FaultType::kSwizzle:
       return target.Swizzle(a.nodes, a.duration / static_cast<int64_t>(2 * a.nodes.size()),
                             a.duration);
-    case FaultType::kClockJump: return target.JumpClock(first(a.nodes), a.jump_ns);
-    case FaultType::kDiskFaults: return target.SetDiskFaults(first(a.nodes), a.disk, a.duration);
+    case FaultType::kClockJump:
+      return target.JumpClock(first(a.nodes), a.jump_ns);
+    case FaultType::kDiskFaults:
+      return target.SetDiskFaults(first(a.nodes), a.disk, a.duration);
   }
   return false;
 }

@@ -30,15 +30,15 @@
 namespace hindcast::sim {
 
 enum class FaultType : uint8_t {
-  kCrash,          // nodes[0] crashes.
-  kRestart,        // nodes[0] restarts.
-  kPartition,      // nodes | others cannot talk, both directions.
-  kBlockOneWay,    // messages from nodes[0] to others[0] are dropped.
-  kHeal,           // every partition and block is lifted.
-  kClog,           // nodes[0]'s traffic is held for `duration`.
-  kSwizzle,        // rolling clog over `nodes`, one every `duration` / nodes.size().
-  kClockJump,      // nodes[0]'s physical clock jumps by `jump_ns`.
-  kDiskFaults,     // nodes[0]'s disk corrupts/misdirects at the given rates for `duration`.
+  kCrash,        // nodes[0] crashes.
+  kRestart,      // nodes[0] restarts.
+  kPartition,    // nodes | others cannot talk, both directions.
+  kBlockOneWay,  // messages from nodes[0] to others[0] are dropped.
+  kHeal,         // every partition and block is lifted.
+  kClog,         // nodes[0]'s traffic is held for `duration`.
+  kSwizzle,      // rolling clog over `nodes`, one every `duration` / nodes.size().
+  kClockJump,    // nodes[0]'s physical clock jumps by `jump_ns`.
+  kDiskFaults,   // nodes[0]'s disk corrupts/misdirects at the given rates for `duration`.
 };
 
 std::string_view FaultTypeName(FaultType type);

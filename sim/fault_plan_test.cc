@@ -12,9 +12,12 @@ const FaultTopology kTopology{.crashable = {0, 1, 2}, .all = {0, 1, 2, 3, 4}};
 TEST(FaultPlanTest, NoneIsEmptyAndProfilesAreSeeded) {
   EXPECT_TRUE(GenerateFaultPlan(Rng(1), FaultProfile::kNone, kTopology, Duration::Seconds(1))
                   .actions.empty());
-  const FaultPlan a = GenerateFaultPlan(Rng(7), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
-  const FaultPlan b = GenerateFaultPlan(Rng(7), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
-  const FaultPlan c = GenerateFaultPlan(Rng(8), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+  const FaultPlan a =
+      GenerateFaultPlan(Rng(7), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+  const FaultPlan b =
+      GenerateFaultPlan(Rng(7), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+  const FaultPlan c =
+      GenerateFaultPlan(Rng(8), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
   ASSERT_EQ(a.actions.size(), b.actions.size());
   for (size_t i = 0; i < a.actions.size(); ++i) {
     EXPECT_EQ(a.actions[i].ToString(), b.actions[i].ToString());
@@ -56,9 +59,10 @@ TEST(FaultPlanTest, HeavyPlansSometimesBreakTheClockBound) {
   int breaking = 0;
   for (uint64_t seed = 1; seed <= 200; ++seed) {
     for (const FaultAction& a :
-         GenerateFaultPlan(Rng(seed), FaultProfile::kHeavy, kTopology, Duration::Seconds(1)).actions) {
-      if (a.type == FaultType::kClockJump &&
-          (a.jump_ns > kTopology.max_clock_offset.ns() || -a.jump_ns > kTopology.max_clock_offset.ns())) {
+         GenerateFaultPlan(Rng(seed), FaultProfile::kHeavy, kTopology, Duration::Seconds(1))
+             .actions) {
+      if (a.type == FaultType::kClockJump && (a.jump_ns > kTopology.max_clock_offset.ns() ||
+                                              -a.jump_ns > kTopology.max_clock_offset.ns())) {
         ++breaking;
       }
     }

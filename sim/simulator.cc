@@ -9,10 +9,14 @@ namespace hindcast::sim {
 
 std::string_view StopReasonName(StopReason reason) {
   switch (reason) {
-    case StopReason::kQuiescent: return "quiescent";
-    case StopReason::kTimeLimit: return "time-limit";
-    case StopReason::kStepLimit: return "step-limit";
-    case StopReason::kStopped: return "stopped";
+    case StopReason::kQuiescent:
+      return "quiescent";
+    case StopReason::kTimeLimit:
+      return "time-limit";
+    case StopReason::kStepLimit:
+      return "step-limit";
+    case StopReason::kStopped:
+      return "stopped";
   }
   return "unknown";
 }
@@ -92,7 +96,8 @@ RunResult Simulator::Run(const RunLimits& limits) {
     if (s.generation != top.generation) continue;  // Cancelled.
     HC_ASSERT(top.time >= now_.ns());
     now_ = Instant::FromNanos(top.time);
-    const bool owner_died = s.owner != kNoNode && nodes_[s.owner].incarnation != s.owner_incarnation;
+    const bool owner_died =
+        s.owner != kNoNode && nodes_[s.owner].incarnation != s.owner_incarnation;
     if (owner_died) {
       FreeSlot(top.slot);
       continue;
@@ -120,7 +125,8 @@ void Simulator::AddNode(NodeId id, std::string name, NodeFactory factory) {
   HC_ASSERT(n.node != nullptr);
   // Boot as a task so every node of a cluster is registered before any of them starts and
   // sends its first message.
-  Schedule(Duration::Zero(), [this, id] { nodes_[id].node->Start(); }, id);
+  Schedule(
+      Duration::Zero(), [this, id] { nodes_[id].node->Start(); }, id);
 }
 
 bool Simulator::IsUp(NodeId id) const { return HasNode(id) && nodes_[id].up; }

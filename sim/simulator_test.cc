@@ -71,7 +71,8 @@ class CountingNode : public Node {
     ++*starts;
   }
   void Start() override {
-    sim_.Schedule(Duration::Millis(10), [this] { ++*fired_; }, id_);
+    sim_.Schedule(
+        Duration::Millis(10), [this] { ++*fired_; }, id_);
   }
   void Receive(NodeId, std::string_view) override {}
 
@@ -87,9 +88,8 @@ TEST(SimulatorTest, CrashDiscardsTheNodesTimersAndRestartRebuildsIt) {
   int fired = 0;
   std::vector<NodeId> crashed;
   sim.AddCrashObserver([&](NodeId id) { crashed.push_back(id); });
-  sim.AddNode(0, "n0", [&](NodeId id) {
-    return std::make_unique<CountingNode>(sim, id, &starts, &fired);
-  });
+  sim.AddNode(0, "n0",
+              [&](NodeId id) { return std::make_unique<CountingNode>(sim, id, &starts, &fired); });
   EXPECT_TRUE(sim.IsUp(0));
   sim.Schedule(Duration::Millis(5), [&] { EXPECT_TRUE(sim.Crash(0)); });
   sim.Schedule(Duration::Millis(20), [&] { EXPECT_TRUE(sim.Restart(0)); });

@@ -14,10 +14,10 @@
 #define HC_STATUS_CONCAT_INNER(a, b) a##b
 #define HC_STATUS_CONCAT(a, b) HC_STATUS_CONCAT_INNER(a, b)
 
-#define RETURN_IF_ERROR(expr)                      \
-  do {                                             \
-    ::absl::Status hc_status_ = (expr);            \
-    if (!hc_status_.ok()) return hc_status_;       \
+#define RETURN_IF_ERROR(expr)                \
+  do {                                       \
+    ::absl::Status hc_status_ = (expr);      \
+    if (!hc_status_.ok()) return hc_status_; \
   } while (0)
 
 #define ASSIGN_OR_RETURN(lhs, expr) \

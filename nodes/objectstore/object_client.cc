@@ -12,8 +12,10 @@ namespace {
 
 absl::Status StatusOf(const Response& r, std::string_view what) {
   switch (r.code()) {
-    case Response::OK: return absl::OkStatus();
-    case Response::NOT_FOUND: return absl::NotFoundError(absl::StrCat(Sv(what), ": not found"));
+    case Response::OK:
+      return absl::OkStatus();
+    case Response::NOT_FOUND:
+      return absl::NotFoundError(absl::StrCat(Sv(what), ": not found"));
     case Response::ALREADY_EXISTS:
       return absl::AlreadyExistsError(absl::StrCat(Sv(what), ": exists with other bytes"));
     case Response::DATA_LOSS:
@@ -21,7 +23,8 @@ absl::Status StatusOf(const Response& r, std::string_view what) {
     case Response::INVALID:
       return absl::InvalidArgumentError(absl::StrCat(Sv(what), ": over the size limits"));
     case Response::SLOW_DOWN:
-    default: return absl::UnavailableError(absl::StrCat(Sv(what), ": store kept refusing"));
+    default:
+      return absl::UnavailableError(absl::StrCat(Sv(what), ": store kept refusing"));
   }
 }
 
@@ -45,11 +48,20 @@ void ObjectClient::Attempt(uint64_t call_id) {
   const uint64_t req = next_id_++;
   Message& m = call.request;
   switch (m.kind_case()) {
-    case Message::kPut: m.mutable_put()->set_req(req); break;
-    case Message::kGet: m.mutable_get()->set_req(req); break;
-    case Message::kList: m.mutable_list()->set_req(req); break;
-    case Message::kDel: m.mutable_del()->set_req(req); break;
-    default: HC_ASSERT_MSG(false, "not a request");
+    case Message::kPut:
+      m.mutable_put()->set_req(req);
+      break;
+    case Message::kGet:
+      m.mutable_get()->set_req(req);
+      break;
+    case Message::kList:
+      m.mutable_list()->set_req(req);
+      break;
+    case Message::kDel:
+      m.mutable_del()->set_req(req);
+      break;
+    default:
+      HC_ASSERT_MSG(false, "not a request");
   }
   by_req_[req] = call_id;
   SendMessage(env_, server_, m);

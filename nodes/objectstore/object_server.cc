@@ -75,21 +75,22 @@ void ObjectServer::Load(const std::string& key,
         done(Response::NOT_FOUND, {});
         return;
       }
-      disk->Read(file, 0, *size, [self = std::move(*this)](absl::StatusOr<std::string> bytes) mutable {
-        if (bytes.ok()) {
-          storage::DecodedRecords decoded = storage::DecodeRecords(*bytes);
-          if (decoded.records.size() == 1 &&
-              decoded.tail == storage::DecodedRecords::Tail::kClean) {
-            self.done(Response::OK, std::move(decoded.records[0]));
-            return;
-          }
-        }
-        if (++self.attempt < kReadAttemptsMax) {
-          self.Run();
-          return;
-        }
-        self.done(Response::DATA_LOSS, {});
-      });
+      disk->Read(file, 0, *size,
+                 [self = std::move(*this)](absl::StatusOr<std::string> bytes) mutable {
+                   if (bytes.ok()) {
+                     storage::DecodedRecords decoded = storage::DecodeRecords(*bytes);
+                     if (decoded.records.size() == 1 &&
+                         decoded.tail == storage::DecodedRecords::Tail::kClean) {
+                       self.done(Response::OK, std::move(decoded.records[0]));
+                       return;
+                     }
+                   }
+                   if (++self.attempt < kReadAttemptsMax) {
+                     self.Run();
+                     return;
+                   }
+                   self.done(Response::DATA_LOSS, {});
+                 });
     }
   };
   Attempt{this, key, 0, std::move(done)}.Run();
@@ -99,12 +100,21 @@ void ObjectServer::Receive(sim::NodeId from, std::string_view bytes) {
   Message m;
   if (!ParseMessage(bytes, &m)) return;
   switch (m.kind_case()) {
-    case Message::kPut: OnPut(from, m.put()); break;
-    case Message::kGet: OnGet(from, m.get()); break;
-    case Message::kList: OnList(from, m.list()); break;
-    case Message::kDel: OnDelete(from, m.del()); break;
+    case Message::kPut:
+      OnPut(from, m.put());
+      break;
+    case Message::kGet:
+      OnGet(from, m.get());
+      break;
+    case Message::kList:
+      OnList(from, m.list());
+      break;
+    case Message::kDel:
+      OnDelete(from, m.del());
+      break;
     case Message::kResponse:
-    case Message::KIND_NOT_SET: break;
+    case Message::KIND_NOT_SET:
+      break;
   }
 }
 
@@ -135,12 +145,13 @@ void ObjectServer::OnPut(sim::NodeId from, const PutRequest& r) {
   }
   if (keys_.contains(r.key())) {
     // Immutable: the same bytes again is a retried put and succeeds; others conflict.
-    Load(r.key(), [this, from, req = r.req(), data = r.data()](Response::Code code,
-                                                               std::string stored) {
-      Reply(from, req, code != Response::OK ? code
-                       : stored == data     ? Response::OK
-                                            : Response::ALREADY_EXISTS);
-    });
+    Load(r.key(),
+         [this, from, req = r.req(), data = r.data()](Response::Code code, std::string stored) {
+           Reply(from, req,
+                 code != Response::OK ? code
+                 : stored == data     ? Response::OK
+                                      : Response::ALREADY_EXISTS);
+         });
     return;
   }
   putting_.insert(r.key());
@@ -154,25 +165,27 @@ void ObjectServer::OnPut(sim::NodeId from, const PutRequest& r) {
 
 // Writes, syncs and reads the object back until the bytes on disk are the bytes meant:
 // a corrupted or misdirected write is caught here, before the put is acknowledged.
-void ObjectServer::Store(const std::string& key, std::string bytes, absl::AnyInvocable<void()> done) {
+void ObjectServer::Store(const std::string& key, std::string bytes,
+                         absl::AnyInvocable<void()> done) {
   const std::string file = ObjectFileName(key);
   sim::Disk* disk = env_.disk();
   const uint64_t size = bytes.size();
   (void)disk->Truncate(file, 0);
-  disk->Write(file, 0, bytes, [this, disk, file, key, size, bytes, done = std::move(done)](
-                                  absl::Status) mutable {
-    disk->Sync(file, [this, disk, file, key, size, bytes = std::move(bytes),
-                      done = std::move(done)](absl::Status) mutable {
-      disk->Read(file, 0, size, [this, key, bytes = std::move(bytes), done = std::move(done)](
-                                    absl::StatusOr<std::string> back) mutable {
-        if (!back.ok() || *back != bytes) {
-          Store(key, std::move(bytes), std::move(done));
-          return;
-        }
-        done();
-      });
-    });
-  });
+  disk->Write(file, 0, bytes,
+              [this, disk, file, key, size, bytes, done = std::move(done)](absl::Status) mutable {
+                disk->Sync(file, [this, disk, file, key, size, bytes = std::move(bytes),
+                                  done = std::move(done)](absl::Status) mutable {
+                  disk->Read(file, 0, size,
+                             [this, key, bytes = std::move(bytes),
+                              done = std::move(done)](absl::StatusOr<std::string> back) mutable {
+                               if (!back.ok() || *back != bytes) {
+                                 Store(key, std::move(bytes), std::move(done));
+                                 return;
+                               }
+                               done();
+                             });
+                });
+              });
 }
 
 void ObjectServer::OnGet(sim::NodeId from, const GetRequest& r) {

@@ -31,7 +31,7 @@
 namespace hindcast::nodes::objectstore {
 
 struct ObjectServerFaults {
-  uint32_t slow_down_ppm = 0;  // Requests refused with SLOW_DOWN.
+  uint32_t slow_down_ppm = 0;   // Requests refused with SLOW_DOWN.
   uint32_t lost_reply_ppm = 0;  // Completed requests whose reply is never sent.
 };
 
@@ -62,8 +62,7 @@ class ObjectServer : public sim::Node {
   void Store(const std::string& key, std::string bytes, absl::AnyInvocable<void()> done);
   void Send(sim::NodeId to, const Response& response);
   // Reads object `key` and calls back with its payload or a failure code.
-  void Load(const std::string& key,
-            absl::AnyInvocable<void(Response::Code, std::string)> done);
+  void Load(const std::string& key, absl::AnyInvocable<void(Response::Code, std::string)> done);
 
   NodeEnv& env_;
   ObjectServerOptions options_;

@@ -43,7 +43,8 @@ void Client::Issue(bool is_write) {
   }
   handle_ = recorder_.Invoke(env_.id(), is_write, value);
   SendMessage(env_, kPrimary, m);
-  timeout_ = env_.SetTimer(options_.timeout, [this] { Finish(HistoryRecorder::Outcome::kInfo, {}); });
+  timeout_ =
+      env_.SetTimer(options_.timeout, [this] { Finish(HistoryRecorder::Outcome::kInfo, {}); });
 }
 
 void Client::Receive(sim::NodeId from, std::string_view bytes) {

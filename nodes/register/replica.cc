@@ -42,14 +42,27 @@ void Replica::Receive(sim::NodeId from, std::string_view bytes) {
   Message m;
   if (!ParseMessage(bytes, &m)) return;  // Corrupt bytes from the wire are dropped.
   switch (m.kind_case()) {
-    case Message::kWrite: OnClientWrite(from, m.write()); break;
-    case Message::kRead: OnClientRead(from, m.read()); break;
-    case Message::kReplicate: OnReplicate(from, m.replicate()); break;
-    case Message::kReplicateAck: OnReplicateAck(from, m.replicate_ack()); break;
-    case Message::kRecoverQuery: OnRecoverQuery(from, m.recover_query()); break;
-    case Message::kRecoverReply: OnRecoverReply(from, m.recover_reply()); break;
+    case Message::kWrite:
+      OnClientWrite(from, m.write());
+      break;
+    case Message::kRead:
+      OnClientRead(from, m.read());
+      break;
+    case Message::kReplicate:
+      OnReplicate(from, m.replicate());
+      break;
+    case Message::kReplicateAck:
+      OnReplicateAck(from, m.replicate_ack());
+      break;
+    case Message::kRecoverQuery:
+      OnRecoverQuery(from, m.recover_query());
+      break;
+    case Message::kRecoverReply:
+      OnRecoverReply(from, m.recover_reply());
+      break;
     case Message::kReply:
-    case Message::KIND_NOT_SET: break;
+    case Message::KIND_NOT_SET:
+      break;
   }
 }
 

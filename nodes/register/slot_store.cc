@@ -83,16 +83,17 @@ void SlotStore::LoadSlot(int slot, int attempt, absl::AnyInvocable<void(SlotRead
     done({.empty = true, .ok = true});
     return;
   }
-  disk->Read(kFile, offset, kSlotSizeBytes,
-             [this, slot, attempt, done = std::move(done)](absl::StatusOr<std::string> bytes) mutable {
-               SlotRead r;
-               if (bytes.ok()) r = DecodeSlot(slot, *bytes);
-               if (!r.ok && attempt + 1 < kReadAttemptsMax) {
-                 LoadSlot(slot, attempt + 1, std::move(done));
-                 return;
-               }
-               done(r);
-             });
+  disk->Read(
+      kFile, offset, kSlotSizeBytes,
+      [this, slot, attempt, done = std::move(done)](absl::StatusOr<std::string> bytes) mutable {
+        SlotRead r;
+        if (bytes.ok()) r = DecodeSlot(slot, *bytes);
+        if (!r.ok && attempt + 1 < kReadAttemptsMax) {
+          LoadSlot(slot, attempt + 1, std::move(done));
+          return;
+        }
+        done(r);
+      });
 }
 
 void SlotStore::Load(absl::AnyInvocable<void(const Loaded&)> done) {

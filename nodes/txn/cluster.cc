@@ -38,15 +38,15 @@ Cluster::Cluster(World& world, const ClusterOptions& options) {
     const sim::NodeId id = kFirstCn + i;
     cns_.push_back(id);
     world.AddServer(id, absl::StrCat("cn-", id), [options, hlc](NodeEnv& env) {
-      return std::make_unique<Cn>(env, CnOptions{.tn = kTn,
-                                                 .object_store = kObjectStore,
-                                                 .lock_service = kLockService,
-                                                 .isolation = options.isolation,
-                                                 .mode = options.mode,
-                                                 .spill_threshold_bytes =
-                                                     options.spill_threshold_bytes,
-                                                 .bugs = options.bugs.cn,
-                                                 .hlc = hlc});
+      return std::make_unique<Cn>(env,
+                                  CnOptions{.tn = kTn,
+                                            .object_store = kObjectStore,
+                                            .lock_service = kLockService,
+                                            .isolation = options.isolation,
+                                            .mode = options.mode,
+                                            .spill_threshold_bytes = options.spill_threshold_bytes,
+                                            .bugs = options.bugs.cn,
+                                            .hlc = hlc});
     });
   }
 }

@@ -69,7 +69,8 @@ struct Harness {
 
 TEST(ClusterTest, CommitsAndReadsAcrossCns) {
   Harness h({});
-  const TxnReply w = h.Run(h.cluster.cns()[0], {MakeOp(Op::PUT, "x", "1"), MakeOp(Op::ADD, "n", "", 5)});
+  const TxnReply w =
+      h.Run(h.cluster.cns()[0], {MakeOp(Op::PUT, "x", "1"), MakeOp(Op::ADD, "n", "", 5)});
   ASSERT_EQ(w.outcome(), TxnReply::COMMITTED) << w.reason();
   const TxnReply r = h.Run(h.cluster.cns()[1], {MakeOp(Op::READ, "x"), MakeOp(Op::READ, "n")});
   ASSERT_EQ(r.outcome(), TxnReply::COMMITTED) << r.reason();
@@ -96,7 +97,8 @@ TEST(ClusterTest, CommitsSurviveRestartOfEveryNode) {
 TEST(ClusterTest, WorkspaceSpillsAreReadBackAndCommitted) {
   Harness h({.spill_threshold_bytes = 64});
   std::vector<Op> ops;
-  for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, "k" + std::to_string(i), "value" + std::to_string(i)));
+  for (int i = 0; i < 20; ++i)
+    ops.push_back(MakeOp(Op::PUT, "k" + std::to_string(i), "value" + std::to_string(i)));
   ops.push_back(MakeOp(Op::READ, "k3"));
   const TxnReply w = h.Run(h.cluster.cns()[0], ops);
   ASSERT_EQ(w.outcome(), TxnReply::COMMITTED) << w.reason();

@@ -268,7 +268,8 @@ void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) 
       result.set_value("ok");
       break;
     }
-    default: HC_ASSERT_MSG(false, "not a read-modify-write op");
+    default:
+      HC_ASSERT_MSG(false, "not a read-modify-write op");
   }
   t->results.push_back(result);
   WriteWorkspace(id, op.key(), next, [this, id] {
@@ -335,19 +336,20 @@ void Cn::ReadKey(uint64_t id, const std::string& key, ValueThen then) {
 void Cn::LoadObjects(Then then) {
   for (const std::string& name : objects_) {
     if (object_cache_.contains(name)) continue;
-    store_.Get(name, [this, name, then = std::move(then)](absl::StatusOr<std::string> bytes) mutable {
-      if (bytes.ok()) {
-        absl::StatusOr<storage::ObjectReader> r = storage::ObjectReader::Open(*bytes);
-        if (r.ok()) object_cache_.emplace(name, *std::move(r));
-      }
-      if (!bytes.ok()) {
-        env_.SetTimer(kLoadRetry, [this, then = std::move(then)]() mutable {
-          LoadObjects(std::move(then));
-        });
-        return;
-      }
-      LoadObjects(std::move(then));
-    });
+    store_.Get(name,
+               [this, name, then = std::move(then)](absl::StatusOr<std::string> bytes) mutable {
+                 if (bytes.ok()) {
+                   absl::StatusOr<storage::ObjectReader> r = storage::ObjectReader::Open(*bytes);
+                   if (r.ok()) object_cache_.emplace(name, *std::move(r));
+                 }
+                 if (!bytes.ok()) {
+                   env_.SetTimer(kLoadRetry, [this, then = std::move(then)]() mutable {
+                     LoadObjects(std::move(then));
+                   });
+                   return;
+                 }
+                 LoadObjects(std::move(then));
+               });
     return;
   }
   then();
@@ -369,8 +371,7 @@ void Cn::ReadCommitted(const std::string& key, storage::Timestamp snapshot, Valu
 }
 
 storage::Timestamp Cn::NewestCommitTs(const std::string& key) const {
-  storage::Timestamp newest =
-      tail_.NewestCommitTs(key).value_or(storage::Timestamp::Min());
+  storage::Timestamp newest = tail_.NewestCommitTs(key).value_or(storage::Timestamp::Min());
   for (const auto& [name, object] : object_cache_) {
     const std::optional<storage::ObjectEntry> e = object.Get(key, storage::Timestamp::Max());
     if (e.has_value()) newest = std::max(newest, e->commit_ts);
@@ -480,14 +481,17 @@ void Cn::OnCommitReply(const CommitReply& r) {
     case CommitReply::COMMITTED:
       Finish(txn.seq, TxnReply::COMMITTED, "", storage::FromProto(r.commit_ts()));
       return;
-    case CommitReply::WRITE_CONFLICT: Finish(txn.seq, TxnReply::ABORTED, "write conflict"); return;
+    case CommitReply::WRITE_CONFLICT:
+      Finish(txn.seq, TxnReply::ABORTED, "write conflict");
+      return;
     case CommitReply::BIND_CHANGED:
       Finish(txn.seq, TxnReply::ABORTED, "lock table bind changed");
       return;
     case CommitReply::UNAVAILABLE:
       Finish(txn.seq, TxnReply::ABORTED, "tn unavailable");
       return;
-    default: return;  // Keep retrying.
+    default:
+      return;  // Keep retrying.
   }
 }
 
@@ -516,11 +520,20 @@ void Cn::Receive(sim::NodeId from, std::string_view bytes) {
   Message m;
   if (!ParseMessage(bytes, &m)) return;
   switch (m.kind_case()) {
-    case Message::kTxnRequest: Begin(from, m.txn_request()); break;
-    case Message::kLogtail: OnLogTail(m.logtail()); break;
-    case Message::kCommitReply: OnCommitReply(m.commit_reply()); break;
-    case Message::kLockReply: OnLockReply(m.lock_reply()); break;
-    default: break;
+    case Message::kTxnRequest:
+      Begin(from, m.txn_request());
+      break;
+    case Message::kLogtail:
+      OnLogTail(m.logtail());
+      break;
+    case Message::kCommitReply:
+      OnCommitReply(m.commit_reply());
+      break;
+    case Message::kLockReply:
+      OnLockReply(m.lock_reply());
+      break;
+    default:
+      break;
   }
 }
 

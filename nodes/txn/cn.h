@@ -97,8 +97,8 @@ class Cn : public sim::Node {
     absl::btree_map<std::string, storage::ObjectReader> spill_cache;
     absl::btree_set<std::string> locked;
     uint64_t bind_version = 0;
-    uint64_t lock_req = 0;     // The lock request in flight, 0 if none.
-    sim::TimerId timer;        // Lock wait or commit retry.
+    uint64_t lock_req = 0;  // The lock request in flight, 0 if none.
+    sim::TimerId timer;     // Lock wait or commit retry.
     bool committing = false;
   };
 
@@ -150,7 +150,7 @@ class Cn : public sim::Node {
   uint64_t tn_epoch_ = 0;
   uint64_t push_seq_ = 0;
   uint64_t subscription_ = 0;  // The current subscription; pushes of older ones are ignored.
-  int silent_ticks_ = 0;  // Subscription checks since the last push.
+  int silent_ticks_ = 0;       // Subscription checks since the last push.
   storage::Timestamp watermark_ = storage::Timestamp::Min();
   storage::VersionedTable tail_;
   std::vector<std::string> objects_;

@@ -42,9 +42,14 @@ void LockService::Receive(sim::NodeId from, std::string_view bytes) {
         env_.Record({.kind = sim::EventKind::kNodeState, .a = 20, .b = bind_version_});
       }
       break;
-    case Message::kLock: OnLock(from, m.lock()); break;
-    case Message::kUnlock: OnUnlock(m.unlock()); break;
-    default: break;
+    case Message::kLock:
+      OnLock(from, m.lock());
+      break;
+    case Message::kUnlock:
+      OnUnlock(m.unlock());
+      break;
+    default:
+      break;
   }
 }
 
@@ -67,8 +72,7 @@ void LockService::Refuse(sim::NodeId cn, uint64_t req, LockReply::Status status)
   SendMessage(env_, cn, m);
 }
 
-bool LockService::WouldDeadlock(const storage::TxnId& waiter,
-                                const storage::TxnId& holder) const {
+bool LockService::WouldDeadlock(const storage::TxnId& waiter, const storage::TxnId& holder) const {
   storage::TxnId at = holder;
   for (int hops = 0; hops < kWaitChainMax; ++hops) {
     if (at == waiter) return true;

@@ -25,9 +25,7 @@ class NodeClock {
   storage::Timestamp Now() { return ToTs(hlc_.Now(env_.PhysicalNowNs())); }
   storage::pb::Timestamp Stamp() { return storage::ToProto(Now()); }
   void Observe(const storage::pb::Timestamp& remote) { Observe(storage::FromProto(remote)); }
-  void Observe(storage::Timestamp remote) {
-    hlc_.Receive(ToHlc(remote), env_.PhysicalNowNs());
-  }
+  void Observe(storage::Timestamp remote) { hlc_.Receive(ToHlc(remote), env_.PhysicalNowNs()); }
   storage::Timestamp last() const { return ToTs(hlc_.last()); }
 
  private:

@@ -184,8 +184,8 @@ void Tn::FetchSpills(sim::NodeId cn, CommitRequest request, size_t next) {
     return;
   }
   const std::string name = request.spill_objects(static_cast<int>(next));
-  store_.Get(name, [this, cn, next, request = std::move(request)](
-                       absl::StatusOr<std::string> bytes) mutable {
+  store_.Get(name, [this, cn, next,
+                    request = std::move(request)](absl::StatusOr<std::string> bytes) mutable {
     absl::StatusOr<storage::ObjectReader> object =
         bytes.ok() ? storage::ObjectReader::Open(*bytes)
                    : absl::StatusOr<storage::ObjectReader>(bytes.status());
@@ -194,9 +194,8 @@ void Tn::FetchSpills(sim::NodeId cn, CommitRequest request, size_t next) {
       return;
     }
     google::protobuf::RepeatedPtrField<Write> merged;
-    object->ForEachEntry([&](const storage::ObjectEntry& e) {
-      *merged.Add() = ToWire(e.key, e.value);
-    });
+    object->ForEachEntry(
+        [&](const storage::ObjectEntry& e) { *merged.Add() = ToWire(e.key, e.value); });
     for (Write& w : *request.mutable_writes()) *merged.Add() = std::move(w);
     *request.mutable_writes() = std::move(merged);
     FetchSpills(cn, std::move(request), next + 1);
@@ -279,7 +278,8 @@ void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
   std::vector<storage::CommitRecord> records;
   for (const Pending& p : batch_) {
-    for (const storage::WriteOp& w : p.record.writes) tail_.Apply(w.key, p.record.commit_ts, w.value);
+    for (const storage::WriteOp& w : p.record.writes)
+      tail_.Apply(w.key, p.record.commit_ts, w.value);
     last_commit_ts_ = p.record.commit_ts;
     records.push_back(p.record);
   }
@@ -298,35 +298,35 @@ void Tn::ResolveUnknownBatch() {
       env_.SetTimer(kRetryBackoff, [this] { ResolveUnknownBatch(); });
       return;
     }
-    log_.Read(applied_index_ + 1, [this, fence = *fence](
-                                      absl::StatusOr<logservice::ReadResult> result) {
-      if (!result.ok() || result->commit_index < fence) {  // Incomplete: see Recover.
-        env_.SetTimer(kRetryBackoff, [this] { ResolveUnknownBatch(); });
-        return;
-      }
-      absl::btree_set<storage::TxnId> found;
-      std::vector<storage::CommitRecord> records;
-      for (const logservice::CommittedEntry& e : result->entries) {
-        LogRecord r;
-        HC_ASSERT(ParseMessage(e.payload, &r));
-        if (!r.has_commit_batch()) continue;
-        absl::StatusOr<std::vector<storage::CommitRecord>> decoded =
-            storage::DecodeCommitRecords(r.commit_batch());
-        HC_ASSERT(decoded.ok());
-        for (storage::CommitRecord& rec : *decoded) found.insert(rec.txn);
-        ApplyLogRecord(e.index, r, /*replay=*/false);
-        for (storage::CommitRecord& rec : *decoded) records.push_back(std::move(rec));
-      }
-      applied_index_ = std::max(applied_index_, result->commit_index);
-      for (const Pending& p : batch_) {
-        const bool committed = found.contains(p.record.txn);
-        ReplyCommit(p.cn, p.record.txn,
-                    committed ? CommitReply::COMMITTED : CommitReply::UNAVAILABLE,
-                    p.record.commit_ts);
-      }
-      FinishBatch(!records.empty());
-      PushEntries(records, /*objects_changed=*/false);
-    });
+    log_.Read(applied_index_ + 1,
+              [this, fence = *fence](absl::StatusOr<logservice::ReadResult> result) {
+                if (!result.ok() || result->commit_index < fence) {  // Incomplete: see Recover.
+                  env_.SetTimer(kRetryBackoff, [this] { ResolveUnknownBatch(); });
+                  return;
+                }
+                absl::btree_set<storage::TxnId> found;
+                std::vector<storage::CommitRecord> records;
+                for (const logservice::CommittedEntry& e : result->entries) {
+                  LogRecord r;
+                  HC_ASSERT(ParseMessage(e.payload, &r));
+                  if (!r.has_commit_batch()) continue;
+                  absl::StatusOr<std::vector<storage::CommitRecord>> decoded =
+                      storage::DecodeCommitRecords(r.commit_batch());
+                  HC_ASSERT(decoded.ok());
+                  for (storage::CommitRecord& rec : *decoded) found.insert(rec.txn);
+                  ApplyLogRecord(e.index, r, /*replay=*/false);
+                  for (storage::CommitRecord& rec : *decoded) records.push_back(std::move(rec));
+                }
+                applied_index_ = std::max(applied_index_, result->commit_index);
+                for (const Pending& p : batch_) {
+                  const bool committed = found.contains(p.record.txn);
+                  ReplyCommit(p.cn, p.record.txn,
+                              committed ? CommitReply::COMMITTED : CommitReply::UNAVAILABLE,
+                              p.record.commit_ts);
+                }
+                FinishBatch(!records.empty());
+                PushEntries(records, /*objects_changed=*/false);
+              });
   });
 }
 
@@ -385,13 +385,13 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
   LogRecord record;
   record.mutable_cn_incarnation()->set_cn(cn);
   record.mutable_cn_incarnation()->set_incarnation(subscribe.incarnation());
-  log_.Append(Encode(record), [this, cn, incarnation = subscribe.incarnation(),
-                               subscription = subscribe.subscription()](
-                                  absl::StatusOr<uint64_t> at) {
-    if (!at.ok() || !serving_) return;  // The CN subscribes again.
-    cn_incarnations_[cn] = incarnation;
-    SendSnapshot(cn, subscription);
-  });
+  log_.Append(Encode(record),
+              [this, cn, incarnation = subscribe.incarnation(),
+               subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
+                if (!at.ok() || !serving_) return;  // The CN subscribes again.
+                cn_incarnations_[cn] = incarnation;
+                SendSnapshot(cn, subscription);
+              });
 }
 
 void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
@@ -481,12 +481,12 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
   }
   LogRecord record;
   record.set_bind_version(bind_version_ + 1);
-  log_.Append(Encode(record), [this, reply, version = bind_version_ + 1](
-                                  absl::StatusOr<uint64_t> at) mutable {
-    if (!at.ok()) return;  // The lock service asks again.
-    bind_version_ = std::max(bind_version_, version);
-    reply();
-  });
+  log_.Append(Encode(record),
+              [this, reply, version = bind_version_ + 1](absl::StatusOr<uint64_t> at) mutable {
+                if (!at.ok()) return;  // The lock service asks again.
+                bind_version_ = std::max(bind_version_, version);
+                reply();
+              });
 }
 
 void Tn::Receive(sim::NodeId from, std::string_view bytes) {
@@ -494,12 +494,16 @@ void Tn::Receive(sim::NodeId from, std::string_view bytes) {
   Message m;
   if (!ParseMessage(bytes, &m)) return;
   switch (m.kind_case()) {
-    case Message::kCommit: OnCommit(from, std::move(*m.mutable_commit())); break;
+    case Message::kCommit:
+      OnCommit(from, std::move(*m.mutable_commit()));
+      break;
     case Message::kSubscribe:
       clock_.Observe(m.subscribe().hlc());
       OnSubscribe(from, m.subscribe());
       break;
-    case Message::kBind: OnBindRequest(from, m.bind()); break;
+    case Message::kBind:
+      OnBindRequest(from, m.bind());
+      break;
     case Message::kAdvance:
       clock_.Observe(m.advance().hlc());
       if (auto sub = subscribers_.find(from); serving_ && sub != subscribers_.end()) {
@@ -508,7 +512,8 @@ void Tn::Receive(sim::NodeId from, std::string_view bytes) {
         SendPush(from, std::move(push));
       }
       break;
-    default: break;
+    default:
+      break;
   }
 }
 
