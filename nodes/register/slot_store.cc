@@ -42,12 +42,11 @@ void SlotStore::WriteSlot() {
   disk->Write(kFile, slot * kSlotSizeBytes, std::move(padded), [this, disk, slot](absl::Status) {
     disk->Sync(kFile, [this, disk, slot](absl::Status) {
       disk->Read(kFile, slot * kSlotSizeBytes, target_bytes_.size(),
-                 [this, slot](absl::StatusOr<std::string> bytes) {
+                 [this](absl::StatusOr<std::string> bytes) {
                    if (!bytes.ok() || *bytes != target_bytes_) {
                      WriteSlot();  // Lost, misdirected or corrupt: write it again.
                      return;
                    }
-                   (void)slot;
                    persisting_ = false;
                    auto done = std::move(done_);
                    done(target_);

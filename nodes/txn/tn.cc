@@ -98,7 +98,7 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
   }
   last_commit_ts_ = covered_ts_;
   recovered_horizon_ = !objects_.empty();
-  for (const auto& [index, r] : records) ApplyLogRecord(index, r, /*replay=*/true);
+  for (const auto& [index, r] : records) ApplyLogRecord(index, r);
   applied_index_ = std::max(applied_index_, result.commit_index);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 13, .b = result.entries.size()});
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 14, .b = result.compacted_through});
@@ -108,7 +108,7 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
 
 // Applies one committed log record to the in-memory state. Commit batches at or below the
 // covered index are already in objects and are skipped.
-void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r, bool replay) {
+void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
   if (r.has_cn_incarnation()) {
     cn_incarnations_[r.cn_incarnation().cn()] = r.cn_incarnation().incarnation();
@@ -117,15 +117,15 @@ void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r, bool replay) {
   absl::StatusOr<std::vector<storage::CommitRecord>> records =
       storage::DecodeCommitRecords(r.commit_batch());
   HC_ASSERT_MSG(records.ok(), "the TN's own commit batch does not decode");
-  for (const storage::CommitRecord& rec : *records) {
-    outcomes_[rec.txn] = {CommitReply::COMMITTED, rec.commit_ts};
-    HC_ASSERT(rec.commit_ts > last_commit_ts_);
-    for (const storage::WriteOp& w : rec.writes) {
-      tail_.Apply(w.key, rec.commit_ts, w.value);
-    }
-    last_commit_ts_ = rec.commit_ts;
-  }
-  (void)replay;
+  for (const storage::CommitRecord& rec : *records) ApplyCommit(rec);
+}
+
+// Applies one committed transaction to the LogTail, in commit order.
+void Tn::ApplyCommit(const storage::CommitRecord& rec) {
+  HC_ASSERT(rec.commit_ts > last_commit_ts_);
+  outcomes_[rec.txn] = {CommitReply::COMMITTED, rec.commit_ts};
+  for (const storage::WriteOp& w : rec.writes) tail_.Apply(w.key, rec.commit_ts, w.value);
+  last_commit_ts_ = rec.commit_ts;
 }
 
 void Tn::FinishRecovery() {
@@ -278,15 +278,13 @@ void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
   std::vector<storage::CommitRecord> records;
   for (const Pending& p : batch_) {
-    for (const storage::WriteOp& w : p.record.writes)
-      tail_.Apply(w.key, p.record.commit_ts, w.value);
-    last_commit_ts_ = p.record.commit_ts;
+    ApplyCommit(p.record);
     records.push_back(p.record);
   }
   for (const Pending& p : batch_) {
     ReplyCommit(p.cn, p.record.txn, CommitReply::COMMITTED, p.record.commit_ts);
   }
-  FinishBatch(true);
+  FinishBatch();
   PushEntries(records, /*objects_changed=*/false);
 }
 
@@ -314,7 +312,7 @@ void Tn::ResolveUnknownBatch() {
                       storage::DecodeCommitRecords(r.commit_batch());
                   HC_ASSERT(decoded.ok());
                   for (storage::CommitRecord& rec : *decoded) found.insert(rec.txn);
-                  ApplyLogRecord(e.index, r, /*replay=*/false);
+                  ApplyLogRecord(e.index, r);
                   for (storage::CommitRecord& rec : *decoded) records.push_back(std::move(rec));
                 }
                 applied_index_ = std::max(applied_index_, result->commit_index);
@@ -324,13 +322,13 @@ void Tn::ResolveUnknownBatch() {
                               committed ? CommitReply::COMMITTED : CommitReply::UNAVAILABLE,
                               p.record.commit_ts);
                 }
-                FinishBatch(!records.empty());
+                FinishBatch();
                 PushEntries(records, /*objects_changed=*/false);
               });
   });
 }
 
-void Tn::FinishBatch(bool) {
+void Tn::FinishBatch() {
   batch_.clear();
   batch_in_flight_ = false;
   MaybeStartBatch();

@@ -77,7 +77,8 @@ class Tn : public sim::Node {
   // Recovery.
   void Recover();
   void OnRecoveryRead(const logservice::ReadResult& result);
-  void ApplyLogRecord(uint64_t index, const LogRecord& record, bool replay);
+  void ApplyLogRecord(uint64_t index, const LogRecord& record);
+  void ApplyCommit(const storage::CommitRecord& record);
   void FinishRecovery();
 
   // Commit pipeline.
@@ -87,7 +88,7 @@ class Tn : public sim::Node {
   void MaybeStartBatch();
   void OnBatchAppended(absl::StatusOr<uint64_t> index);
   void ResolveUnknownBatch();
-  void FinishBatch(bool committed);
+  void FinishBatch();
   void ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Status status,
                    storage::Timestamp commit_ts);
 
@@ -129,8 +130,6 @@ class Tn : public sim::Node {
   std::vector<Pending> queue_;
   std::vector<Pending> batch_;  // In the log, awaiting its outcome.
   bool batch_in_flight_ = false;
-  // Fixed at recovery: the newest checkpoint seen and records after it.
-  std::vector<std::pair<uint64_t, LogRecord>> recovered_;
 
   struct Subscriber {
     uint64_t seq = 0;
