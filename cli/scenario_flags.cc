@@ -15,7 +15,9 @@ ABSL_FLAG(std::string, faults, "light", "Fault profile: none, light or heavy.");
 ABSL_FLAG(std::string, bug, "none", "A planted bug to switch on, or 'list' to list them.");
 ABSL_FLAG(int32_t, clients, 3, "Client sessions.");
 ABSL_FLAG(int32_t, ops, 30, "Operations per client (register).");
-ABSL_FLAG(std::string, workload, "bank", "Cluster workload: bank or counter.");
+ABSL_FLAG(std::string, workload, "bank",
+          "Cluster workload: bank, counter, list-append, register, inventory, profile or "
+          "flight.");
 ABSL_FLAG(std::string, isolation, "si", "Cluster isolation: si (snapshot) or rc (read committed).");
 ABSL_FLAG(std::string, mode, "pessimistic",
           "Cluster concurrency control: pessimistic or optimistic.");

@@ -25,119 +25,83 @@ constexpr sim::Duration kFaultHorizon = sim::Duration::Seconds(2);
 constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
 constexpr sim::Duration kThinkMax = sim::Duration::Millis(10);
 constexpr sim::Duration kWorkloadTimeLimit = sim::Duration::Seconds(120);
+constexpr sim::Duration kSetupTimeLimit = sim::Duration::Seconds(30);
 constexpr sim::Duration kSettle = sim::Duration::Seconds(3);
+constexpr sim::Duration kRetryPause = sim::Duration::Millis(200);
 constexpr int kFinalReadAttemptsMax = 40;
-constexpr int kAccounts = 5;
+constexpr int kSetupAttemptsMax = 100;
 
-Op MakeOp(Op::Kind kind, std::string key, std::string value = "", int64_t delta = 0) {
-  Op op;
-  op.set_kind(kind);
-  op.set_key(std::move(key));
-  op.set_value(std::move(value));
-  op.set_delta(delta);
-  return op;
-}
-
-std::string Account(int i) { return absl::StrCat("acct/", i); }
-
-int64_t AsInt(const nodes::txn::OpResult& r) {
-  int64_t n = 0;
-  if (r.has_value() && !absl::SimpleAtoi(Sv(r.value()), &n)) n = 0;
-  return n;
-}
-
-// Builds each client's transactions and judges the outcomes.
+// Feeds the clients from the workload, counts outcomes and keeps the history.
 class Driver {
  public:
-  Driver(const ClusterScenario& s, sim::Simulator& sim) : s_(s), sim_(sim) {}
+  Driver(const ClusterScenario& s, sim::Simulator& sim)
+      : workload_(MakeClusterWorkload(s)), sim_(sim), setup_(workload_->Setup()) {}
 
-  std::vector<Op> MakeTxn(sim::NodeId client, int n, sim::Rng& rng) {
-    std::vector<Op> ops;
-    if (s_.workload == "counter") {
-      ops.push_back(MakeOp(Op::ADD, "counter", "", 1));
-      return ops;
-    }
-    if (rng.Chance(1, 4)) return ReadAll({});
-    const int a = static_cast<int>(rng.Uniform(kAccounts));
-    const int b = (a + 1 + static_cast<int>(rng.Uniform(kAccounts - 1))) % kAccounts;
-    const int64_t amount = rng.UniformRange(1, 10);
-    ops.push_back(MakeOp(Op::ADD, Account(a), "", -amount));
-    ops.push_back(MakeOp(Op::ADD, Account(b), "", amount));
-    ops.push_back(MakeOp(Op::PUT, Marker(client, n), "1"));
+  ClusterWorkload& workload() { return *workload_; }
+  sim::Instant Now() const { return sim_.Now(); }
+  // Clients start on their own unless the workload has setup statements to commit first.
+  bool starts_at_once() const { return setup_.empty(); }
+  const std::vector<Op>& setup() const { return setup_; }
+
+  std::vector<Op> NextTxn(const ClientTurn& turn, sim::Rng& rng, size_t* history_index) {
+    std::vector<Op> ops = workload_->NextTxn(turn, rng);
+    *history_index = Invoke(turn.node, ops);
     return ops;
   }
 
-  std::vector<Op> FinalRead() const {
-    if (s_.workload == "counter") return {MakeOp(Op::READ, "counter")};
-    return ReadAll(committed_markers_);
+  // A transaction's outcome (`reply` is null when the client timed out).
+  void Record(const ClientTurn& turn, const std::vector<Op>& ops, size_t history_index,
+              sim::Instant invoked, const TxnReply* reply) {
+    const TxnOutcome outcome = reply == nullptr || reply->outcome() == TxnReply::UNKNOWN
+                                   ? TxnOutcome::kUnknown
+                               : reply->outcome() == TxnReply::COMMITTED ? TxnOutcome::kOk
+                                                                         : TxnOutcome::kFail;
+    sim_.Record({.node = turn.node,
+                 .kind = outcome == TxnOutcome::kOk        ? sim::EventKind::kClientOk
+                         : outcome == TxnOutcome::kUnknown ? sim::EventKind::kClientInfo
+                                                           : sim::EventKind::kClientFail,
+                 .a = static_cast<uint64_t>(turn.txn)});
+    switch (outcome) {
+      case TxnOutcome::kOk:
+        ++committed_;
+        break;
+      case TxnOutcome::kFail:
+        ++aborted_;
+        break;
+      case TxnOutcome::kUnknown:
+        ++unknown_;
+        break;
+    }
+    Complete(history_index, outcome, ops, outcome == TxnOutcome::kOk ? reply : nullptr);
+    workload_->Observe(turn, ops,
+                       {.outcome = outcome,
+                        .reply = outcome == TxnOutcome::kUnknown ? nullptr : reply,
+                        .invoked = invoked,
+                        .completed = sim_.Now()});
   }
 
-  void Record(sim::NodeId client, int n, const std::vector<Op>& ops,
-              std::optional<TxnReply> reply) {
-    const bool ok = reply.has_value() && reply->outcome() == TxnReply::COMMITTED;
-    const bool unknown = !reply.has_value() || reply->outcome() == TxnReply::UNKNOWN;
-    sim_.Record({.node = client,
-                 .kind = ok        ? sim::EventKind::kClientOk
-                         : unknown ? sim::EventKind::kClientInfo
-                                   : sim::EventKind::kClientFail,
-                 .a = static_cast<uint64_t>(n)});
-    if (unknown) {
-      ++unknown_;
-      return;
-    }
-    if (!ok) {
-      ++aborted_;
-      return;
-    }
-    ++committed_;
-    if (s_.workload == "counter") return;
-    if (ops.size() == 3) {
-      committed_markers_.push_back(ops[2].key());
-      return;
-    }
-    // A committed read of every account: under SI it is one snapshot and must sum to 0.
-    if (s_.isolation == nodes::txn::Isolation::kSnapshot && failure_.empty()) {
-      const int64_t sum = SumAccounts(*reply);
-      if (sum != 0) {
-        failure_ = absl::StrCat("bank: a snapshot read of all accounts sums to ", sum,
-                                ", not 0 (money created or destroyed)");
-        explanation_ = absl::StrCat("client ", client, " transaction ", n, " read ",
-                                    Balances(*reply), " at ", sim_.Now().ToString());
-      }
-    }
+  // The history's part of the final read, which only a committed reply completes.
+  size_t Invoke(sim::NodeId process, const std::vector<Op>& ops) {
+    if (workload_->model() == HistoryModel::kNone) return 0;
+    return history_.Invoke(process, sim_.Now().ns(), workload_->ToMops(ops, nullptr));
+  }
+  void Complete(size_t index, TxnOutcome outcome, const std::vector<Op>& ops,
+                const TxnReply* reply) {
+    if (workload_->model() == HistoryModel::kNone) return;
+    history_.Complete(index,
+                      outcome == TxnOutcome::kOk     ? OpType::kOk
+                      : outcome == TxnOutcome::kFail ? OpType::kFail
+                                                     : OpType::kInfo,
+                      sim_.Now().ns(), workload_->ToMops(ops, reply));
   }
 
   void Judge(const std::optional<TxnReply>& final_read) {
-    if (!failure_.empty()) return;
+    if (!workload_->failure().empty()) return;
     if (!final_read.has_value()) {
       failure_ = "the cluster did not answer the final read after all nodes restarted";
       return;
     }
-    if (s_.workload == "counter") {
-      const int64_t value = AsInt(final_read->results(0));
-      if (value < static_cast<int64_t>(committed_) ||
-          value > static_cast<int64_t>(committed_ + unknown_)) {
-        failure_ = absl::StrCat("counter: final value ", value, " outside [", committed_, ", ",
-                                committed_ + unknown_, "] (acknowledged increments, plus unknown)");
-        explanation_ = absl::StrCat("the final read's snapshot was ",
-                                    storage::FromProto(final_read->commit_ts()).ToString());
-      }
-      return;
-    }
-    const int64_t sum = SumAccounts(*final_read);
-    if (sum != 0) {
-      failure_ = absl::StrCat("bank: after all nodes restarted the accounts sum to ", sum,
-                              ", not 0 (a lost update or lost commit)");
-      explanation_ = absl::StrCat("final read ", Balances(*final_read));
-      return;
-    }
-    for (size_t i = 0; i < committed_markers_.size(); ++i) {
-      if (!final_read->results(kAccounts + static_cast<int>(i)).has_value()) {
-        failure_ = absl::StrCat("durability: the acknowledged transfer that wrote ",
-                                committed_markers_[i], " is gone after all nodes restarted");
-        return;
-      }
-    }
+    workload_->JudgeFinal(*final_read);
   }
 
   void Finished() {
@@ -147,48 +111,30 @@ class Driver {
   size_t committed() const { return committed_; }
   size_t aborted() const { return aborted_; }
   size_t unknown() const { return unknown_; }
-  const std::string& failure() const { return failure_; }
-  const std::string& explanation() const { return explanation_; }
+  const std::string& failure() const { return failure_.empty() ? workload_->failure() : failure_; }
+  const std::string& explanation() const { return workload_->explanation(); }
+  History& history() { return history_; }
 
  private:
-  static std::string Marker(sim::NodeId client, int n) {
-    return absl::StrCat("mark/", client, "/", n);
-  }
-  static std::vector<Op> ReadAll(const std::vector<std::string>& markers) {
-    std::vector<Op> ops;
-    for (int i = 0; i < kAccounts; ++i) ops.push_back(MakeOp(Op::READ, Account(i)));
-    for (const std::string& m : markers) ops.push_back(MakeOp(Op::READ, m));
-    return ops;
-  }
-  static int64_t SumAccounts(const TxnReply& r) {
-    int64_t sum = 0;
-    for (int i = 0; i < kAccounts && i < r.results_size(); ++i) sum += AsInt(r.results(i));
-    return sum;
-  }
-  static std::string Balances(const TxnReply& r) {
-    std::vector<std::string> parts;
-    for (int i = 0; i < kAccounts && i < r.results_size(); ++i) {
-      parts.push_back(absl::StrCat(Account(i), "=", AsInt(r.results(i))));
-    }
-    return absl::StrJoin(parts, " ");
-  }
-
-  const ClusterScenario& s_;
+  std::unique_ptr<ClusterWorkload> workload_;
   sim::Simulator& sim_;
+  const std::vector<Op> setup_;
   int running_ = 0;
   size_t committed_ = 0, aborted_ = 0, unknown_ = 0;
-  std::vector<std::string> committed_markers_;
   std::string failure_;
-  std::string explanation_;
+  History history_;
 };
 
-// A client session: one transaction at a time against its CN.
+// A client session: one transaction at a time against its CN. Besides the workload it runs
+// two kinds of retried transactions that must commit: the setup and the final read.
 class WorkloadClient : public sim::Node {
  public:
-  WorkloadClient(nodes::NodeEnv& env, Driver& driver, sim::NodeId cn, int txns)
-      : env_(env), driver_(driver), cn_(cn), txns_(txns) {}
+  WorkloadClient(nodes::NodeEnv& env, Driver& driver, int index, sim::NodeId cn, int txns)
+      : env_(env), driver_(driver), index_(index), cn_(cn), txns_(txns) {}
 
-  void Start() override { Next(); }
+  void Start() override {
+    if (driver_.starts_at_once()) RunWorkload();
+  }
 
   void Receive(sim::NodeId, std::string_view bytes) override {
     nodes::txn::Message m;
@@ -198,27 +144,47 @@ class WorkloadClient : public sim::Node {
     }
     env_.CancelTimer(timer_);
     in_flight_ = false;
-    Done(m.txn_reply());
+    Done(&m.txn_reply());
   }
 
-  void FinalRead(int attempts) {
-    final_attempts_ = attempts;
-    Send(driver_.FinalRead());
+  // The workload: txns_ transactions, then Driver::Finished.
+  void RunWorkload() { Next(); }
+  // Sends `ops` until a reply says they committed, at most `attempts` times; then (or when
+  // they never did) Driver::Finished. For the final read, the history records the attempt
+  // that committed.
+  void RunUntilCommitted(std::vector<Op> ops, int attempts, bool in_history) {
+    retry_ = {.ops = std::move(ops), .attempts_left = attempts, .in_history = in_history};
+    Attempt();
   }
-  const std::optional<TxnReply>& final_result() const { return final_result_; }
+  const std::optional<TxnReply>& committed_result() const { return committed_result_; }
 
  private:
+  struct Retried {
+    std::vector<Op> ops;
+    int attempts_left = 0;
+    bool in_history = false;
+  };
+
   void Next() {
     if (done_ >= txns_) {
       driver_.Finished();
       return;
     }
-    env_.SetTimer(env_.rng().UniformDuration(sim::Duration::Zero(), kThinkMax),
-                  [this] { Send(driver_.MakeTxn(env_.id(), done_, env_.rng())); });
+    env_.SetTimer(env_.rng().UniformDuration(sim::Duration::Zero(), kThinkMax), [this] {
+      turn_ = {.index = index_, .node = env_.id(), .txn = done_};
+      std::vector<Op> ops = driver_.NextTxn(turn_, env_.rng(), &history_index_);
+      Send(std::move(ops));
+    });
+  }
+
+  void Attempt() {
+    if (retry_->in_history) history_index_ = driver_.Invoke(env_.id(), retry_->ops);
+    Send(retry_->ops);
   }
 
   void Send(std::vector<Op> ops) {
     ops_ = std::move(ops);
+    invoked_ = driver_.Now();
     nodes::txn::Message m;
     m.mutable_txn_request()->set_req(++req_);
     for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
@@ -226,45 +192,59 @@ class WorkloadClient : public sim::Node {
     in_flight_ = true;
     timer_ = env_.SetTimer(kClientTimeout, [this] {
       in_flight_ = false;
-      Done(std::nullopt);
+      Done(nullptr);
     });
   }
 
-  void Done(std::optional<TxnReply> reply) {
-    if (final_attempts_ > 0) {
-      if (reply.has_value() && reply->outcome() == TxnReply::COMMITTED) {
-        final_result_ = reply;
-        final_attempts_ = 0;
+  void Done(const TxnReply* reply) {
+    if (retry_.has_value()) {
+      const bool committed = reply != nullptr && reply->outcome() == TxnReply::COMMITTED;
+      if (retry_->in_history) {
+        driver_.Complete(history_index_,
+                         committed ? TxnOutcome::kOk
+                         : reply != nullptr && reply->outcome() == TxnReply::ABORTED
+                             ? TxnOutcome::kFail
+                             : TxnOutcome::kUnknown,
+                         ops_, committed ? reply : nullptr);
+      }
+      if (committed) {
+        committed_result_ = *reply;
+        retry_.reset();
         driver_.Finished();
-      } else if (--final_attempts_ == 0) {
+      } else if (--retry_->attempts_left == 0) {
+        retry_.reset();
         driver_.Finished();
       } else {
-        env_.SetTimer(sim::Duration::Millis(200), [this] { Send(driver_.FinalRead()); });
+        env_.SetTimer(kRetryPause, [this] { Attempt(); });
       }
       return;
     }
-    driver_.Record(env_.id(), done_, ops_, reply);
+    driver_.Record(turn_, ops_, history_index_, invoked_, reply);
     ++done_;
     Next();
   }
 
   nodes::NodeEnv& env_;
   Driver& driver_;
+  int index_;
   sim::NodeId cn_;
   int txns_;
   int done_ = 0;
+  ClientTurn turn_;
   uint64_t req_ = 0;
   bool in_flight_ = false;
   sim::TimerId timer_;
   std::vector<Op> ops_;
-  int final_attempts_ = 0;
-  std::optional<TxnReply> final_result_;
+  sim::Instant invoked_;
+  size_t history_index_ = 0;
+  std::optional<Retried> retry_;
+  std::optional<TxnReply> committed_result_;
 };
 
 }  // namespace
 
 ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& options) {
-  HC_ASSERT(scenario.workload == "bank" || scenario.workload == "counter");
+  HC_ASSERT(IsClusterWorkload(scenario.workload));
   ClusterReport report;
   report.seed = scenario.seed;
   nodes::World world({.seed = scenario.seed, .retention = options.retention});
@@ -276,24 +256,39 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
                                       .spill_threshold_bytes = scenario.spill_threshold_bytes,
                                       .bugs = scenario.bugs});
   std::vector<WorkloadClient*> clients;
-  driver.set_running(scenario.clients);
   for (int c = 0; c < scenario.clients; ++c) {
     const sim::NodeId id = cluster.first_free_id() + c;
     const sim::NodeId cn = cluster.cns()[c % cluster.cns().size()];
-    world.AddClient(id, absl::StrCat("client-", id), [&, cn](nodes::NodeEnv& env) {
-      auto client = std::make_unique<WorkloadClient>(env, driver, cn, scenario.txns_per_client);
+    world.AddClient(id, absl::StrCat("client-", id), [&, c, cn](nodes::NodeEnv& env) {
+      auto client = std::make_unique<WorkloadClient>(env, driver, c, cn, scenario.txns_per_client);
       clients.push_back(client.get());
       return client;
     });
+  }
+  driver.set_running(scenario.clients);
+  if (!driver.starts_at_once()) {
+    // Setup, before any fault: one transaction that must commit; then the clients start.
+    driver.set_running(1);
+    sim.Schedule(sim::Duration::Zero(), [&] {
+      clients.front()->RunUntilCommitted(driver.setup(), kSetupAttemptsMax, false);
+    });
+    sim.Run({.time_limit = sim.Now() + kSetupTimeLimit});
+    HC_ASSERT_MSG(clients.front()->committed_result().has_value(),
+                  "the workload's setup did not commit without faults");
+    driver.set_running(scenario.clients);
+    for (WorkloadClient* client : clients) {
+      sim.Schedule(sim::Duration::Zero(), [client] { client->RunWorkload(); });
+    }
   }
   report.plan =
       RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon, kWorkloadTimeLimit);
   RestartEverything(world);
   sim.Run({.time_limit = sim.Now() + kSettle});
   driver.set_running(1);
-  clients.front()->FinalRead(kFinalReadAttemptsMax);
+  clients.front()->RunUntilCommitted(driver.workload().FinalRead(), kFinalReadAttemptsMax, true);
   sim.Run({.time_limit = sim.Now() + sim::Duration::Seconds(30)});
-  driver.Judge(clients.front()->final_result());
+  driver.Judge(clients.front()->committed_result());
+  driver.history().CloseOpenAsInfo(sim.Now().ns());
 
   report.verdict = driver.failure().empty() ? Verdict::kOk : Verdict::kViolation;
   report.failure = driver.failure();
@@ -306,6 +301,8 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   report.events = sim.log().count();
   report.steps = sim.total_steps();
   report.fingerprint = sim.log().fingerprint();
+  report.history_model = driver.workload().model();
+  report.history = std::move(driver.history());
   if (options.inspect_log) options.inspect_log(sim.log());
   return report;
 }

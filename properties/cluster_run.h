@@ -3,14 +3,11 @@
 //   ClusterScenario s{.seed = 7, .workload = "bank", .faults = sim::FaultProfile::kHeavy};
 //   ClusterReport r = RunCluster(s, {});
 //
-// Phases, as for the register: the workload under the fault plan; heal and restart every
-// server; crash and restart every server and read everything back. Checks:
-// - bank: every transfer moves money between two accounts, so the total is always 0. Under
-//   snapshot isolation every committed read of all accounts must sum to 0; under read
-//   committed only the final read must. Each transfer also writes a marker key, and every
-//   acknowledged transfer's marker must be present after the restarts (durability).
-// - counter: each transaction adds 1; the final value must lie between the number of
-//   acknowledged increments and that plus the unknown ones.
+// Phases: the workload's setup transactions (initial stock, say) before any fault; the
+// workload under the fault plan; heal and restart every server; crash and restart every
+// server and read everything back. The workload (properties/cluster_workloads.h) judges
+// every outcome and the final read against its invariants; the run also keeps the client
+// history in Jepsen's model for the workloads that have one (list-append, register).
 #ifndef HINDCAST_PROPERTIES_CLUSTER_RUN_H_
 #define HINDCAST_PROPERTIES_CLUSTER_RUN_H_
 
@@ -19,6 +16,8 @@
 #include <string>
 
 #include "nodes/txn/cluster.h"
+#include "properties/cluster_workloads.h"
+#include "properties/history.h"
 #include "properties/linearizability.h"
 #include "properties/register_run.h"
 #include "sim/fault_plan.h"
@@ -27,7 +26,7 @@ namespace hindcast::properties {
 
 struct ClusterScenario {
   uint64_t seed = 1;
-  std::string workload = "bank";  // bank | counter
+  std::string workload = "bank";  // One of ClusterWorkloadNames().
   sim::FaultProfile faults = sim::FaultProfile::kLight;
   std::optional<sim::FaultPlan> plan;
   nodes::txn::Isolation isolation = nodes::txn::Isolation::kSnapshot;
@@ -37,6 +36,9 @@ struct ClusterScenario {
   int clients = 3;
   int txns_per_client = 20;
   size_t spill_threshold_bytes = 1 << 20;
+  // The planted application bug: inventory reserves with a check transaction and an update
+  // transaction instead of one RESERVE.
+  bool bug_inventory_check_then_update = false;
 };
 
 struct ClusterReport {
@@ -53,6 +55,10 @@ struct ClusterReport {
   sim::Instant end_time;
   uint64_t events = 0;
   uint64_t steps = 0;
+  // Client transactions as micro-operations (empty unless `history_model` is set), the
+  // final read included.
+  HistoryModel history_model = HistoryModel::kNone;
+  History history;
 };
 
 ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& options);

@@ -37,6 +37,61 @@ TEST(ClusterRunTest, BankWithoutFaultsCommitsAndHolds) {
   }
 }
 
+// Every workload commits most of its transactions without faults and keeps its
+// invariants, under each isolation level and concurrency mode.
+TEST(ClusterRunTest, EveryWorkloadHoldsWithoutFaults) {
+  for (std::string_view w : ClusterWorkloadNames()) {
+    for (Isolation iso : {Isolation::kSnapshot, Isolation::kReadCommitted}) {
+      for (Mode mode : {Mode::kPessimistic, Mode::kOptimistic}) {
+        const ClusterScenario s{.seed = 2,
+                                .workload = std::string(w),
+                                .faults = sim::FaultProfile::kNone,
+                                .isolation = iso,
+                                .mode = mode};
+        const ClusterReport r = RunCluster(s, {});
+        EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, r);
+        EXPECT_GT(r.committed, 25u) << Describe(s, r);
+        EXPECT_EQ(r.unknown, 0u) << Describe(s, r);
+      }
+    }
+  }
+}
+
+TEST(ClusterRunTest, NewWorkloadsHoldUnderHeavyFaultsShort) {
+  for (uint64_t seed = 1; seed <= 8; ++seed) {
+    for (const char* w : {"list-append", "register", "inventory", "profile", "flight"}) {
+      for (Mode mode : {Mode::kPessimistic, Mode::kOptimistic}) {
+        const ClusterScenario s{
+            .seed = seed, .workload = w, .faults = sim::FaultProfile::kHeavy, .mode = mode};
+        const ClusterReport r = RunCluster(s, {});
+        EXPECT_NE(r.verdict, Verdict::kViolation) << Describe(s, r);
+        EXPECT_GT(r.faults.applied, 0u) << Describe(s, r);
+      }
+    }
+  }
+}
+
+// list-append and register keep a Jepsen history: every invocation is completed, and the
+// final read is in it as a committed transaction.
+TEST(ClusterRunTest, HistoryPairsEveryInvocation) {
+  for (const char* w : {"list-append", "register"}) {
+    const ClusterScenario s{.seed = 4, .workload = w, .faults = sim::FaultProfile::kLight};
+    const ClusterReport r = RunCluster(s, {});
+    ASSERT_NE(r.history_model, HistoryModel::kNone) << w;
+    const History& h = r.history;
+    EXPECT_EQ(h.Count(OpType::kInvoke) * 2, h.size()) << w;
+    EXPECT_EQ(h.Count(OpType::kOk), r.committed + 1) << w;  // The final read too.
+    for (const Op& op : h.ops()) {
+      ASSERT_GE(op.pair, 0) << w << " op " << op.index;
+      EXPECT_EQ(h.ops()[op.pair].pair, op.index) << w;
+      EXPECT_FALSE(op.mops.empty()) << w;
+    }
+    EXPECT_NE(h.ToEdn().find(std::string_view(w) == "register" ? ":w" : ":append"),
+              std::string::npos);
+  }
+  EXPECT_EQ(RunCluster({.workload = "bank"}, {}).history.size(), 0u);
+}
+
 TEST(ClusterRunTest, NoViolationUnderFaultsShort) {
   for (uint64_t seed = 1; seed <= 20; ++seed) {
     for (sim::FaultProfile f : {sim::FaultProfile::kLight, sim::FaultProfile::kHeavy}) {
@@ -73,6 +128,12 @@ TEST_P(PlantedBugTest, IsFoundAndReplays) {
   FAIL() << c.name << " was not found in seeds 1.." << c.seeds_max;
 }
 
+ClusterScenario CheckThenUpdate() {
+  ClusterScenario s{.workload = "inventory"};
+  s.bug_inventory_check_then_update = true;
+  return s;
+}
+
 ClusterScenario WithBug(ClusterScenario s, void (*set)(nodes::txn::ClusterBugs&)) {
   set(s.bugs);
   return s;
@@ -100,7 +161,16 @@ INSTANTIATE_TEST_SUITE_P(
         BugCase{"ack_before_quorum",
                 WithBug({.workload = "bank", .faults = sim::FaultProfile::kHeavy},
                         [](nodes::txn::ClusterBugs& b) { b.ack_before_quorum = true; }),
-                200}),
+                200},
+        BugCase{"hlc_no_update_on_receive_profile",
+                WithBug({.workload = "profile"},
+                        [](nodes::txn::ClusterBugs& b) { b.hlc_no_update_on_receive = true; }),
+                20},
+        BugCase{"rc_lost_update_flight",
+                WithBug({.workload = "flight", .isolation = Isolation::kReadCommitted},
+                        [](nodes::txn::ClusterBugs& b) { b.cn.rc_lost_update = true; }),
+                20},
+        BugCase{"inventory_check_then_update", CheckThenUpdate(), 50}),
     [](const testing::TestParamInfo<BugCase>& info) { return std::string(info.param.name); });
 
 }  // namespace

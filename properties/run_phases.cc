@@ -12,12 +12,16 @@ sim::FaultPlan RunUnderFaults(nodes::World& world, const std::optional<sim::Faul
                             ? *plan
                             : sim::GenerateFaultPlan(sim.root_rng().Child("faults"), profile,
                                                      world.topology(), horizon);
-  sim::ScheduleFaultPlan(sim, used, world, &world.fault_stats());
-  sim::Instant plan_end = sim::Instant::Zero() + horizon;
-  for (const sim::FaultAction& a : used.actions) {
+  // The plan's times count from the start of this phase (after any setup).
+  const sim::Instant start = sim.Now();
+  sim::FaultPlan shifted = used;
+  for (sim::FaultAction& a : shifted.actions) a.at = a.at + (start - sim::Instant::Zero());
+  sim::ScheduleFaultPlan(sim, shifted, world, &world.fault_stats());
+  sim::Instant plan_end = start + horizon;
+  for (const sim::FaultAction& a : shifted.actions) {
     plan_end = std::max(plan_end, sim::Instant::Zero() + a.at + a.duration);
   }
-  sim.Run({.time_limit = sim::Instant::Zero() + time_limit});
+  sim.Run({.time_limit = start + time_limit});
   if (sim.Now() < plan_end) sim.Run({.time_limit = plan_end});
   return used;
 }

@@ -16,8 +16,8 @@
 namespace hindcast::properties {
 
 // Phase 1: schedules `plan` (or one generated from the run's "faults" stream under `profile`
-// for `horizon`) and runs until the workload stops the simulator or `time_limit`, and in any
-// case until the whole plan has played out. Returns the plan used.
+// for `horizon`), with its times counted from now, and runs until the workload stops the simulator
+// or `time_limit`, and in any case until the whole plan has played out. Returns the plan used.
 sim::FaultPlan RunUnderFaults(nodes::World& world, const std::optional<sim::FaultPlan>& plan,
                               sim::FaultProfile profile, sim::Duration horizon,
                               sim::Duration time_limit);

@@ -10,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
@@ -65,12 +66,15 @@ const std::vector<BugInfo>& AllBugs() {
       {"read_before_watermark", "system=cluster workload=counter isolation=si",
        "reads do not wait for the LogTail apply watermark to reach the snapshot (stale "
        "reads; here, updates computed from stale values are lost)."},
-      {"hlc_no_update_on_receive", "system=cluster workload=counter isolation=rc",
-       "clocks ignore the timestamps of received messages, so snapshots can fall below "
-       "commits already seen (causal reverse; here, lost updates)."},
+      {"hlc_no_update_on_receive", "system=cluster workload=profile",
+       "clocks ignore the timestamps of received messages, so a snapshot can fall below a "
+       "commit the session already saw (causal reverse: a client misses its own update)."},
       {"ack_before_quorum", "system=cluster workload=bank faults=heavy",
        "the log service acknowledges an append before a quorum has synced it, so a crash "
        "loses committed transactions (durability)."},
+      {"inventory_check_then_update", "system=cluster workload=inventory",
+       "the application checks the stock in one transaction and takes it in another, so two "
+       "clients both take the last units (oversold inventory)."},
   };
   return kBugs;
 }
@@ -289,9 +293,12 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
   }
   c.faults = *profile;
   c.workload = s.workload().empty() ? "bank" : s.workload();
-  if (c.workload != "bank" && c.workload != "counter") {
+  if (!IsClusterWorkload(c.workload)) {
     return absl::InvalidArgumentError(
-        absl::StrCat("unknown workload \"", c.workload, "\" (this build has: bank, counter)"));
+        absl::StrCat("unknown workload \"", c.workload, "\" (",
+                     absl::StrJoin(ClusterWorkloadNames(), ", ",
+                                   [](std::string* out, std::string_view n) { out->append(n); }),
+                     ")"));
   }
   if (s.isolation().empty() || s.isolation() == "si") {
     c.isolation = nodes::txn::Isolation::kSnapshot;
@@ -323,6 +330,13 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
     b.hlc_no_update_on_receive = true;
   } else if (bug == "ack_before_quorum") {
     b.ack_before_quorum = true;
+  } else if (bug == "inventory_check_then_update") {
+    if (c.workload != "inventory") {
+      return absl::InvalidArgumentError(
+          "bug inventory_check_then_update is in the inventory workload's client: use "
+          "--workload=inventory");
+    }
+    c.bug_inventory_check_then_update = true;
   } else if (!bug.empty() && bug != "none") {
     return absl::InvalidArgumentError(
         absl::StrCat("unknown bug \"", bug, "\" for system=cluster (see --bug=list)"));

@@ -258,6 +258,10 @@ void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) 
       const int64_t have = AsInt(current);
       result.set_has_value(true);
       if (have < op.delta()) {
+        if (op.abort_if_short()) {
+          Finish(id, TxnReply::ABORTED, "short: the application rolled back");
+          return;
+        }
         result.set_value("short");
         t->results.push_back(result);
         ++t->next_op;
