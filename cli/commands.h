@@ -8,6 +8,7 @@ namespace hindcast::cli {
 int RunCommand(int argc, char** argv);
 int ReplayCommand(int argc, char** argv);
 int SweepCommand(int argc, char** argv);
+int ShrinkCommand(int argc, char** argv);
 
 }  // namespace hindcast::cli
 

@@ -14,7 +14,8 @@ void PrintUsage(FILE* out) {
       "  run      run one scenario; ends with fingerprint=<16 hex> verdict=<ok|violation>\n"
       "  sweep    run many seeds (--seeds=A..B --shard=K/N --jobs=N); one JSON line per "
       "failing seed\n"
-      "  replay   replay a seed file and check it reproduces its fingerprint and verdict\n");
+      "  replay   replay a seed file and check it reproduces its fingerprint and verdict\n"
+      "  shrink   shrink a failing scenario (faults, transactions, clients) to a seed file\n");
 }
 
 }  // namespace
@@ -28,11 +29,12 @@ int main(int argc, char** argv) {
   if (command == "run") return hindcast::cli::RunCommand(argc, argv);
   if (command == "sweep") return hindcast::cli::SweepCommand(argc, argv);
   if (command == "replay") return hindcast::cli::ReplayCommand(argc, argv);
+  if (command == "shrink") return hindcast::cli::ShrinkCommand(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     PrintUsage(stdout);
     return 0;
   }
-  std::fprintf(stderr, "hindcast: unknown command '%s' (run, sweep, replay; see hindcast --help)\n",
-               argv[1]);
+  std::fprintf(stderr, "hindcast: unknown command '%s' (see hindcast --help)
+", argv[1]);
   return 2;
 }

@@ -496,10 +496,10 @@ class Register : public ClusterWorkload {
 };
 
 // --- inventory --------------------------------------------------------------------------
-// Three items start with 10 units each. Clients reserve 1-3 units (RESERVE, which rolls the
-// transaction back when the stock is short, plus an order record), restock 5 units (ADD plus
+// Three items start with 4 units each. Clients reserve 1-3 units (RESERVE, which rolls the
+// transaction back when the stock is short, plus an order record), restock 3 units (ADD plus
 // a restock record) or read every stock level. No read may ever show negative stock
-// (oversold), and after the restarts each item's stock must equal 10 plus its restocks minus
+// (oversold), and after the restarts each item's stock must equal 4 plus its restocks minus
 // its orders, counting the records present (each transaction changes both atomically), and
 // every acknowledged record must be there.
 //
@@ -617,8 +617,8 @@ class Inventory : public ClusterWorkload {
 
  private:
   static constexpr int64_t kItems = 3;
-  static constexpr int64_t kInitialStock = 10;
-  static constexpr int64_t kRestock = 5;
+  static constexpr int64_t kInitialStock = 4;
+  static constexpr int64_t kRestock = 3;
   struct Check {
     int64_t item;
     int64_t units;

@@ -116,4 +116,24 @@ rc::Gen<RegisterScenario> GenRegisterScenario(bool bug) {
   });
 }
 
+rc::Gen<ClusterScenario> GenClusterScenario(const ClusterScenario& base) {
+  const int servers = nodes::txn::Cluster::kFirstCn + base.cns;
+  return rc::gen::mapcat(rc::gen::inRange(1, 4), [base, servers](int clients) {
+    return rc::gen::apply(
+        [base, clients](uint64_t seed, int txns, sim::FaultPlan plan) {
+          ClusterScenario s = base;
+          s.seed = seed;
+          s.clients = clients;
+          s.txns_per_client = txns;
+          s.plan = std::move(plan);
+          return s;
+        },
+        // Seeds from the whole range at every size, never shrunk: a seed is a name, not a
+        // magnitude, and a smaller one is not a simpler run.
+        rc::gen::noShrink(rc::gen::inRange<uint64_t>(1, uint64_t{1} << 62)),
+        rc::gen::inRange(1, 21),
+        GenFaultPlan(servers, servers + clients, sim::Duration::Seconds(2), 15));
+  });
+}
+
 }  // namespace hindcast::properties

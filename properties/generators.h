@@ -10,6 +10,7 @@
 
 #include <rapidcheck.h>
 
+#include "properties/cluster_run.h"
 #include "properties/register_run.h"
 #include "sim/fault_plan.h"
 
@@ -22,6 +23,11 @@ rc::Gen<sim::FaultPlan> GenFaultPlan(int servers, int nodes, sim::Duration horiz
 
 // A scenario of the demo register with an explicit generated fault plan.
 rc::Gen<RegisterScenario> GenRegisterScenario(bool bug);
+
+// `base` (workload, isolation, mode, bugs, CNs) with a generated seed, 1-3 clients, 1-20
+// transactions each and an explicit fault plan of up to 15 actions over the cluster's
+// servers in its first 2 simulated seconds.
+rc::Gen<ClusterScenario> GenClusterScenario(const ClusterScenario& base);
 
 }  // namespace hindcast::properties
 

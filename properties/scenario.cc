@@ -215,6 +215,31 @@ Scenario ToProto(const RegisterScenario& r) {
   return s;
 }
 
+Scenario ToProto(const ClusterScenario& c) {
+  Scenario s;
+  s.set_system("cluster");
+  s.set_seed(c.seed);
+  s.set_faults(std::string(sim::FaultProfileName(c.faults)));
+  const nodes::txn::ClusterBugs& b = c.bugs;
+  s.set_bug(b.cn.rc_lost_update                 ? "rc_lost_update"
+            : b.cn.workspace_spill_lost         ? "workspace_spill_lost"
+            : b.cn.read_before_watermark        ? "read_before_watermark"
+            : b.lock_forget_on_restart          ? "lock_forget_on_restart"
+            : b.hlc_no_update_on_receive        ? "hlc_no_update_on_receive"
+            : b.ack_before_quorum               ? "ack_before_quorum"
+            : c.bug_inventory_check_then_update ? "inventory_check_then_update"
+                                                : "none");
+  s.set_workload(c.workload);
+  s.set_isolation(c.isolation == nodes::txn::Isolation::kSnapshot ? "si" : "rc");
+  s.set_mode(c.mode == nodes::txn::Mode::kPessimistic ? "pessimistic" : "optimistic");
+  s.set_clients(static_cast<uint32_t>(c.clients));
+  s.set_cns(static_cast<uint32_t>(c.cns));
+  s.set_txns_per_client(static_cast<uint32_t>(c.txns_per_client));
+  s.set_spill_threshold_bytes(c.spill_threshold_bytes);
+  if (c.plan.has_value()) *s.mutable_plan() = ToProto(*c.plan);
+  return s;
+}
+
 absl::StatusOr<std::string> ReadTextFile(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) return absl::NotFoundError(absl::StrCat(path, ": cannot open file"));
@@ -382,7 +407,8 @@ RunSummary RunScenario(const Scenario& s, const RunOptions& options) {
            .faults = r.faults,
            .end_time = r.end_time,
            .events = r.events,
-           .steps = r.steps};
+           .steps = r.steps,
+           .plan = r.plan};
     return out;
   }
   absl::StatusOr<RegisterScenario> reg = ToRegisterScenario(s);
@@ -397,7 +423,8 @@ RunSummary RunScenario(const Scenario& s, const RunOptions& options) {
          .faults = r.faults,
          .end_time = r.end_time,
          .events = r.events,
-         .steps = r.steps};
+         .steps = r.steps,
+         .plan = r.plan};
   return out;
 }
 

@@ -41,6 +41,7 @@ struct RunSummary {
   sim::Instant end_time;
   uint64_t events = 0;
   uint64_t steps = 0;
+  sim::FaultPlan plan;  // The plan the run used (generated or given).
 };
 
 // OK when `scenario` names a system, workload, profile, bug and sizes that exist.
@@ -59,6 +60,7 @@ FaultPlanProto ToProto(const sim::FaultPlan& plan);
 
 absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& scenario);
 Scenario ToProto(const RegisterScenario& scenario);
+Scenario ToProto(const ClusterScenario& scenario);
 
 absl::StatusOr<std::string> ReadTextFile(const std::string& path);
 absl::StatusOr<SeedCase> ParseSeedCase(std::string_view text, std::string_view source_name);
