@@ -34,7 +34,6 @@ int main(int argc, char** argv) {
     PrintUsage(stdout);
     return 0;
   }
-  std::fprintf(stderr, "hindcast: unknown command '%s' (see hindcast --help)
-", argv[1]);
+  std::fprintf(stderr, "hindcast: unknown command '%s' (see hindcast --help)\n", argv[1]);
   return 2;
 }
