@@ -172,5 +172,47 @@ if [ ! -e "$tmp/no/such/dir/x.textproto.tmp" ]; then passed=$((passed + 1)); els
 expect 0 "help" -- "$hindcast" sweep --help
 contains "$tmp/out" '--shard' "help lists flags"
 
+# The cluster's workloads and the application bug.
+for w in list-append register inventory profile flight; do
+  expect 0 "cluster $w holds" -- "$hindcast" run --system=cluster --workload=$w --faults=none --seed=1
+  contains "$tmp/out" 'verdict=ok$' "cluster $w verdict"
+done
+expect 2 "unknown workload" -- "$hindcast" run --system=cluster --workload=nope
+one_line_error "unknown workload"
+contains "$tmp/err" 'list-append, register, inventory' "unknown workload lists the workloads"
+expect 2 "inventory bug outside inventory" -- "$hindcast" run --system=cluster \
+  --bug=inventory_check_then_update
+one_line_error "inventory bug outside inventory"
+expect 0 "bug list" -- "$hindcast" run --bug=list
+contains "$tmp/out" '^inventory_check_then_update system=cluster workload=inventory ' "bug list names inventory"
+
+# sweep --save-failures writes replayable seed cases; a missing directory is bad usage.
+mkdir "$tmp/failures"
+expect 1 "sweep saves failures" -- "$hindcast" sweep --system=cluster --workload=inventory \
+  --bug=inventory_check_then_update --seeds=1..12 --save-failures="$tmp/failures"
+saved=$(ls "$tmp/failures" | head -1)
+if [ -n "$saved" ]; then passed=$((passed + 1)); else
+  echo "FAIL: sweep --save-failures wrote nothing"; failures=$((failures + 1)); fi
+expect 0 "saved failure replays" -- "$hindcast" replay "$tmp/failures/$saved"
+contains "$tmp/out" 'verdict=violation$' "saved failure is a violation"
+expect 2 "save-failures into a missing directory" -- "$hindcast" sweep --seeds=1..2 \
+  --save-failures="$tmp/no/such/dir"
+one_line_error "save-failures into a missing directory"
+
+# shrink: a failing scenario shrinks to a seed case that replays; a passing one is exit 1.
+expect 0 "shrink" -- "$hindcast" shrink --system=cluster --workload=inventory \
+  --bug=inventory_check_then_update --seed=10 --out="$tmp/min.textproto"
+contains "$tmp/out" '^shrunk in [0-9]+ runs' "shrink reports"
+expect 0 "shrunk case replays" -- "$hindcast" replay "$tmp/min.textproto"
+contains "$tmp/out" 'verdict=violation$' "shrunk case still fails"
+expect 1 "shrink a passing scenario" -- "$hindcast" shrink --system=cluster --faults=none \
+  --seed=1 --out="$tmp/none.textproto"
+if [ ! -e "$tmp/none.textproto" ]; then passed=$((passed + 1)); else
+  echo "FAIL: shrink wrote a file for a passing scenario"; failures=$((failures + 1)); fi
+expect 2 "shrink bad budget" -- "$hindcast" shrink --budget=0
+one_line_error "shrink bad budget"
+expect 2 "shrink missing file" -- "$hindcast" shrink "$tmp/nope.textproto"
+one_line_error "shrink missing file"
+
 echo "cli: $passed passed, $failures failed"
 [ "$failures" -eq 0 ]

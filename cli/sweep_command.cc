@@ -3,8 +3,10 @@
 // Each seed runs in its own simulation (nothing is shared between runs), so worker threads
 // here cannot affect any run's outcome; results are printed in seed order whatever order
 // the workers finish in, so a sweep's stdout is itself deterministic.
+#include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -29,6 +31,9 @@ ABSL_FLAG(std::string, seeds, "1..100", "Seeds to sweep, A..B inclusive.");
 ABSL_FLAG(std::string, shard, "1/1",
           "K/N: run only the K-th of N interleaved shards of the seeds (for job arrays).");
 ABSL_FLAG(int32_t, jobs, 1, "Worker threads, each running whole seeds.");
+ABSL_FLAG(std::string, save_failures, "",
+          "A directory: write each failing seed there as a seed case (<scenario>_<seed>.textproto) "
+          "for the seeds/ corpus.");
 
 namespace hindcast::cli {
 namespace {
@@ -84,10 +89,24 @@ const CommandSpec& SweepSpec() {
                   "command that replays it; a progress bar and a summary go to stderr. "
                   "Exit 0 when no seed failed, 1 when some did, 2 on bad usage.",
                   ScenarioFlagNames()};
-    for (const char* f : {"seeds", "shard", "jobs"}) s.flags.push_back(f);
+    for (const char* f : {"seeds", "shard", "jobs", "save_failures"}) s.flags.push_back(f);
     return s;
   }();
   return spec;
+}
+
+// "cluster_bank_si_pessimistic_heavy_ack_before_quorum_17.textproto".
+std::string SeedCaseFileName(const properties::Scenario& s) {
+  if (s.system() != "cluster") {
+    return absl::StrCat("register_", s.faults().empty() ? "light" : s.faults(), "_",
+                        s.bug().empty() ? "none" : s.bug(), "_", s.seed(), ".textproto");
+  }
+  std::string workload = s.workload().empty() ? "bank" : s.workload();
+  std::replace(workload.begin(), workload.end(), '-', '_');
+  return absl::StrCat("cluster_", workload, "_", s.isolation().empty() ? "si" : s.isolation(), "_",
+                      s.mode().empty() ? "pessimistic" : s.mode(), "_",
+                      s.faults().empty() ? "light" : s.faults(), "_",
+                      s.bug().empty() ? "none" : s.bug(), "_", s.seed(), ".textproto");
 }
 
 class Progress {
@@ -127,6 +146,11 @@ int SweepCommand(int argc, char** argv) {
   }
   absl::StatusOr<properties::Scenario> base = ScenarioFromFlags();
   if (!base.ok()) return UsageError(std::string(base.status().message()));
+  const std::string save_dir = absl::GetFlag(FLAGS_save_failures);
+  struct stat dir_stat;
+  if (!save_dir.empty() && (stat(save_dir.c_str(), &dir_stat) != 0 || !S_ISDIR(dir_stat.st_mode))) {
+    return UsageError("--save-failures=" + save_dir + " is not a directory");
+  }
 
   std::vector<uint64_t> seeds;
   for (uint64_t s = range->first;; ++s) {
@@ -160,7 +184,19 @@ int SweepCommand(int argc, char** argv) {
           absl::StrCat("seed ", scenario.seed(), "; replay: ", replay));
       const properties::RunSummary report = properties::RunScenario(scenario, {});
       const bool failed = report.verdict == properties::Verdict::kViolation;
+      std::string saved_error;
+      if (failed && !save_dir.empty()) {
+        properties::SeedCase c;
+        *c.mutable_scenario() = scenario;
+        c.set_expected_fingerprint(properties::FingerprintHex(report.fingerprint));
+        c.set_expected_verdict("violation");
+        c.set_note(report.failure);
+        const absl::Status written = properties::WriteFileAtomically(
+            absl::StrCat(save_dir, "/", SeedCaseFileName(scenario)), properties::ToTextproto(c));
+        if (!written.ok()) saved_error = std::string(written.message());
+      }
       std::lock_guard<std::mutex> lock(mu);
+      if (!saved_error.empty()) std::fprintf(stderr, "hindcast: %s\n", saved_error.c_str());
       slots[i] = {true, failed, failed ? FailureJson(report, replay) : std::string()};
       ++done;
       failing += failed;
