@@ -9,6 +9,7 @@ int RunCommand(int argc, char** argv);
 int ReplayCommand(int argc, char** argv);
 int SweepCommand(int argc, char** argv);
 int ShrinkCommand(int argc, char** argv);
+int CheckCommand(int argc, char** argv);
 
 }  // namespace hindcast::cli
 

@@ -15,7 +15,8 @@ void PrintUsage(FILE* out) {
       "  sweep    run many seeds (--seeds=A..B --shard=K/N --jobs=N); one JSON line per "
       "failing seed\n"
       "  replay   replay a seed file and check it reproduces its fingerprint and verdict\n"
-      "  shrink   shrink a failing scenario (faults, transactions, clients) to a seed file\n");
+      "  shrink   shrink a failing scenario (faults, transactions, clients) to a seed file\n"
+      "  check    check a Jepsen/Elle history file (EDN) for isolation anomalies\n");
 }
 
 }  // namespace
@@ -30,6 +31,7 @@ int main(int argc, char** argv) {
   if (command == "sweep") return hindcast::cli::SweepCommand(argc, argv);
   if (command == "replay") return hindcast::cli::ReplayCommand(argc, argv);
   if (command == "shrink") return hindcast::cli::ShrinkCommand(argc, argv);
+  if (command == "check") return hindcast::cli::CheckCommand(argc, argv);
   if (command == "--help" || command == "-h" || command == "help") {
     PrintUsage(stdout);
     return 0;

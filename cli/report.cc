@@ -2,6 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "sim/absl_compat.h"
 
 namespace hindcast::cli {
@@ -23,6 +24,10 @@ void PrintSummary(FILE* out, const properties::Scenario& scenario, const propert
     std::fprintf(out, "speed: %.0f simulated seconds per wall second\n",
                  sim_seconds / wall_seconds);
   }
+  if (!r.anomalies.empty()) {
+    std::fprintf(out, "anomalies: %s\n", absl::StrJoin(r.anomalies, " ").c_str());
+  }
+  if (!r.info.empty()) std::fprintf(out, "info: %s\n", r.info.c_str());
   if (r.verdict == properties::Verdict::kViolation) {
     std::fprintf(out, "VIOLATION: %s\n", r.failure.c_str());
     if (!r.explanation.empty()) std::fprintf(out, "  %s\n", r.explanation.c_str());
@@ -68,9 +73,13 @@ std::string FailureJson(const properties::RunSummary& r, const std::string& repl
   return absl::StrCat("{\"seed\":", r.seed, ",\"verdict\":\"",
                       r.verdict == properties::Verdict::kViolation ? "violation" : "ok",
                       "\",\"failure\":\"", JsonEscape(r.failure), "\",\"detail\":\"",
-                      JsonEscape(r.explanation), "\",\"fingerprint\":\"",
-                      properties::FingerprintHex(r.fingerprint), "\",\"replay\":\"",
-                      JsonEscape(replay_command), "\"}");
+                      JsonEscape(r.explanation), "\",\"anomalies\":[",
+                      absl::StrJoin(r.anomalies, ",",
+                                    [](std::string* out, const std::string& a) {
+                                      absl::StrAppend(out, "\"", JsonEscape(a), "\"");
+                                    }),
+                      "],\"fingerprint\":\"", properties::FingerprintHex(r.fingerprint),
+                      "\",\"replay\":\"", JsonEscape(replay_command), "\"}");
 }
 
 }  // namespace hindcast::cli

@@ -10,6 +10,7 @@
 #include "nodes/txn/txn.pb.h"
 #include "nodes/wire.h"
 #include "nodes/world.h"
+#include "properties/isolation.h"
 #include "properties/run_phases.h"
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
@@ -241,6 +242,46 @@ class WorkloadClient : public sim::Node {
   std::optional<TxnReply> committed_result_;
 };
 
+// Judges the history at the promised level; strict-serializability findings are info.
+void CheckHistory(const ClusterScenario& s, ClusterReport* report) {
+  const Consistency promised = s.isolation == nodes::txn::Isolation::kSnapshot
+                                   ? Consistency::kSnapshotIsolation
+                                   : Consistency::kReadCommitted;
+  CheckOptions options;
+  options.model = report->history_model == HistoryModel::kListAppend ? DataModel::kListAppend
+                                                                     : DataModel::kRwRegister;
+  options.consistency = {Consistency::kStrictSerializable};
+  options.max_cycles_per_anomaly = 1;
+  const absl::StatusOr<CheckResult> r = CheckIsolation(report->history, options);
+  HC_ASSERT_MSG(r.ok(), "the run's own history is malformed");
+  report->anomalies = r->anomaly_types;
+  const Anomaly* first = nullptr;
+  std::vector<std::string> proscribed, info;
+  for (const std::string& name : r->anomaly_types) {
+    if (Proscribes(promised, name)) {
+      proscribed.push_back(name);
+      if (first == nullptr) first = r->Find(name);
+    } else {
+      const Anomaly* a = r->Find(name);
+      info.push_back(a != nullptr && !a->time_travel.empty()
+                         ? absl::StrCat(name, " (", a->time_travel, ")")
+                         : name);
+    }
+  }
+  if (!info.empty()) {
+    report->info = absl::StrCat("not strict-serializable: ", absl::StrJoin(info, ", "));
+  }
+  if (proscribed.empty() || report->verdict == Verdict::kViolation) return;
+  report->verdict = Verdict::kViolation;
+  report->failure = absl::StrCat("isolation: ", Sv(ConsistencyName(promised)),
+                                 " violated: ", absl::StrJoin(proscribed, ", "));
+  if (first != nullptr) {
+    report->explanation =
+        absl::StrCat(first->time_travel.empty() ? "" : absl::StrCat("(", first->time_travel, ") "),
+                     first->explanation.empty() ? first->detail : first->explanation);
+  }
+}
+
 }  // namespace
 
 ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& options) {
@@ -303,6 +344,7 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   report.fingerprint = sim.log().fingerprint();
   report.history_model = driver.workload().model();
   report.history = std::move(driver.history());
+  if (report.history_model != HistoryModel::kNone) CheckHistory(scenario, &report);
   if (options.inspect_log) options.inspect_log(sim.log());
   return report;
 }

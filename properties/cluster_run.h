@@ -6,14 +6,17 @@
 // Phases: the workload's setup transactions (initial stock, say) before any fault; the
 // workload under the fault plan; heal and restart every server; crash and restart every
 // server and read everything back. The workload (properties/cluster_workloads.h) judges
-// every outcome and the final read against its invariants; the run also keeps the client
-// history in Jepsen's model for the workloads that have one (list-append, register).
+// every outcome and the final read against its invariants. list-append and register also
+// keep the client history in Jepsen's model, which the isolation checker judges at the
+// level the cluster promises (RC: read-committed, SI: snapshot-isolation); anomalies only
+// strict serializability forbids (stale reads, say) are reported as information.
 #ifndef HINDCAST_PROPERTIES_CLUSTER_RUN_H_
 #define HINDCAST_PROPERTIES_CLUSTER_RUN_H_
 
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "nodes/txn/cluster.h"
 #include "properties/cluster_workloads.h"
@@ -59,6 +62,11 @@ struct ClusterReport {
   // final read included.
   HistoryModel history_model = HistoryModel::kNone;
   History history;
+  // The isolation checker's verdict on `history` (list-append and register only): the
+  // anomalies found, sorted; those the promised level proscribes make the run a violation,
+  // the others (strict-serializability findings) are information.
+  std::vector<std::string> anomalies;
+  std::string info;
 };
 
 ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& options);

@@ -5,6 +5,10 @@
 #include <gtest/gtest.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "properties/scenario.h"
+#include "sim/absl_compat.h"
 
 namespace hindcast::properties {
 namespace {
@@ -172,6 +176,66 @@ INSTANTIATE_TEST_SUITE_P(
                 20},
         BugCase{"inventory_check_then_update", CheckThenUpdate(), 50}),
     [](const testing::TestParamInfo<BugCase>& info) { return std::string(info.param.name); });
+
+// Issue 4's planted-bug matrix, from the settings `hindcast run --bug=list` prints: each bug,
+// run with those settings, fails on some seed of a short sweep, and the failure (or the
+// isolation checker's anomalies) names what the bug breaks.
+struct NamedBug {
+  const char* bug;
+  std::vector<std::string> names;  // Any one of these, in the failure or the anomalies.
+  uint64_t seeds_max;
+};
+
+class AnomalyMatrixTest : public testing::TestWithParam<NamedBug> {};
+
+Scenario FromBugListSettings(std::string_view bug) {
+  Scenario s;
+  s.set_bug(std::string(bug));
+  for (const BugInfo& info : AllBugs()) {
+    if (info.name != bug) continue;
+    for (absl::string_view word : absl::StrSplit(Sv(info.exposing_settings), ' ')) {
+      const std::pair<std::string, std::string> kv = absl::StrSplit(word, '=');
+      if (kv.first == "system") s.set_system(kv.second);
+      if (kv.first == "workload") s.set_workload(kv.second);
+      if (kv.first == "isolation") s.set_isolation(kv.second);
+      if (kv.first == "mode") s.set_mode(kv.second);
+      if (kv.first == "faults") s.set_faults(kv.second);
+      if (kv.first == "spill") s.set_spill_threshold_bytes(std::stoull(kv.second));
+    }
+  }
+  return s;
+}
+
+TEST_P(AnomalyMatrixTest, FoundAndNamed) {
+  const NamedBug& c = GetParam();
+  Scenario s = FromBugListSettings(c.bug);
+  ASSERT_TRUE(ValidateScenario(s).ok()) << c.bug << ": " << ValidateScenario(s);
+  for (uint64_t seed = 1; seed <= c.seeds_max; ++seed) {
+    s.set_seed(seed);
+    const RunSummary r = RunScenario(s, {});
+    if (r.verdict != Verdict::kViolation) continue;
+    const std::string found = absl::StrCat(r.failure, " ", r.explanation,
+                                           " anomalies: ", absl::StrJoin(r.anomalies, " "));
+    bool named = false;
+    for (const std::string& n : c.names) named = named || found.find(n) != std::string::npos;
+    EXPECT_TRUE(named) << c.bug << " seed " << seed << " failed without naming "
+                       << absl::StrJoin(c.names, " or ") << ": " << found;
+    EXPECT_EQ(RunScenario(s, {}).fingerprint, r.fingerprint) << c.bug << " seed " << seed;
+    return;
+  }
+  FAIL() << c.bug << " was not found in seeds 1.." << c.seeds_max << " with its --bug=list "
+         << "settings: " << DescribeScenario(s);
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Matrix, AnomalyMatrixTest,
+    testing::Values(NamedBug{"rc_lost_update", {"lost-update"}, 20},
+                    NamedBug{"read_before_watermark", {"stale read"}, 100},
+                    NamedBug{"hlc_no_update_on_receive", {"causal reverse"}, 50},
+                    NamedBug{"ack_before_quorum", {"acknowledged write", "is lost"}, 100},
+                    NamedBug{"workspace_spill_lost", {"internal", "G1"}, 20},
+                    NamedBug{"inventory_check_then_update", {"oversold"}, 50}),
+    [](const testing::TestParamInfo<NamedBug>& info) { return std::string(info.param.bug); });
 
 }  // namespace
 }  // namespace hindcast::properties

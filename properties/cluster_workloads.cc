@@ -689,9 +689,10 @@ class Profile : public ClusterWorkload {
       const int64_t seq = result.has_value() ? Seq(result.value()) : 0;
       if (!CheckWritten(user, seq, result, TurnName(turn))) return;
       if (user == turn.index && seq < me.session_acked) {
-        Fail(absl::StrCat("profile: read your writes broken: ", TurnName(turn), " read email ", seq,
-                          " of its own user after its update to email ", me.session_acked,
-                          " was acknowledged (a stale read: causal order reversed)"),
+        Fail(absl::StrCat(
+                 "profile: read your writes broken: ", TurnName(turn), " read email ", seq,
+                 " of its own user after its update to email ", me.session_acked,
+                 " was acknowledged (a stale read that reverses causal order: a causal reverse)"),
              absl::StrCat("read completed at ", r.completed.ToString()));
         return;
       }

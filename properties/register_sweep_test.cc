@@ -52,5 +52,27 @@ TEST(ClusterSweep, Bank2000HeavySeedsPerIsolationAndMode) {
   }
 }
 
+// Issue 4's sweep: no bug planted, heavy faults, 2,000 seeds each of list-append, register
+// and bank under RC and under SI (odd seeds pessimistic, even seeds optimistic): no
+// invariant, durability or isolation violation at the promised level.
+TEST(ClusterSweep, ListAppendRegisterBank2000HeavySeedsUnderRcAndSi) {
+  for (const char* workload : {"list-append", "register", "bank"}) {
+    for (nodes::txn::Isolation iso :
+         {nodes::txn::Isolation::kSnapshot, nodes::txn::Isolation::kReadCommitted}) {
+      for (uint64_t seed = 1; seed <= 2000; ++seed) {
+        const ClusterScenario s{
+            .seed = seed,
+            .workload = workload,
+            .faults = sim::FaultProfile::kHeavy,
+            .isolation = iso,
+            .mode = seed % 2 == 1 ? nodes::txn::Mode::kPessimistic : nodes::txn::Mode::kOptimistic};
+        const ClusterReport r = RunCluster(s, {});
+        ASSERT_NE(r.verdict, Verdict::kViolation)
+            << workload << " seed " << seed << ": " << r.failure << " " << r.explanation;
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hindcast::properties

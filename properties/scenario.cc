@@ -54,22 +54,22 @@ const std::vector<BugInfo>& AllBugs() {
       {"ack_before_replicate", "system=register faults=light",
        "the primary acknowledges a write before it is durable on a majority, so a crash of "
        "the primary loses acknowledged writes (the history stops being linearizable)."},
-      {"rc_lost_update", "system=cluster workload=counter isolation=rc mode=pessimistic",
+      {"rc_lost_update", "system=cluster workload=list-append isolation=rc mode=pessimistic",
        "read committed does not refresh a statement's snapshot after waiting for a row lock, "
        "so an update overwrites a commit it never saw (lost update)."},
       {"lock_forget_on_restart", "system=cluster workload=counter mode=pessimistic faults=heavy",
        "the lock service keeps its old bind after a restart, so the TN cannot reject commits "
        "whose locks were forgotten (lost update)."},
-      {"workspace_spill_lost", "system=cluster workload=bank spill=16",
+      {"workspace_spill_lost", "system=cluster workload=list-append spill=16",
        "a spilled part of a transaction's workspace is forgotten: invisible to the "
-       "transaction and missing from its commit (broken invariant)."},
-      {"read_before_watermark", "system=cluster workload=counter isolation=si",
+       "transaction and missing from its commit (internal anomaly, broken invariant)."},
+      {"read_before_watermark", "system=cluster workload=profile isolation=si",
        "reads do not wait for the LogTail apply watermark to reach the snapshot (stale "
-       "reads; here, updates computed from stale values are lost)."},
+       "reads: a client misses its own update; with list-append, lost updates)."},
       {"hlc_no_update_on_receive", "system=cluster workload=profile",
        "clocks ignore the timestamps of received messages, so a snapshot can fall below a "
        "commit the session already saw (causal reverse: a client misses its own update)."},
-      {"ack_before_quorum", "system=cluster workload=bank faults=heavy",
+      {"ack_before_quorum", "system=cluster workload=register faults=heavy",
        "the log service acknowledges an append before a quorum has synced it, so a crash "
        "loses committed transactions (durability)."},
       {"inventory_check_then_update", "system=cluster workload=inventory",
@@ -408,7 +408,9 @@ RunSummary RunScenario(const Scenario& s, const RunOptions& options) {
            .end_time = r.end_time,
            .events = r.events,
            .steps = r.steps,
-           .plan = r.plan};
+           .plan = r.plan,
+           .anomalies = r.anomalies,
+           .info = r.info};
     return out;
   }
   absl::StatusOr<RegisterScenario> reg = ToRegisterScenario(s);

@@ -42,6 +42,10 @@ struct RunSummary {
   uint64_t events = 0;
   uint64_t steps = 0;
   sim::FaultPlan plan;  // The plan the run used (generated or given).
+  // The isolation checker's findings (cluster list-append and register runs): every anomaly
+  // found, and those below the promised level as information.
+  std::vector<std::string> anomalies;
+  std::string info;
 };
 
 // OK when `scenario` names a system, workload, profile, bug and sizes that exist.

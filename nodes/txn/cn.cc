@@ -190,8 +190,12 @@ void Cn::Execute(uint64_t id) {
                          }
                        });
       };
-      if (options_.mode == Mode::kPessimistic) {
-        LockKey(id, op.key(), std::move(write));
+      if (options_.mode == Mode::kPessimistic && options_.isolation == Isolation::kSnapshot) {
+        LockKey(id, op.key(), [this, id, key = op.key(), write = std::move(write)]() mutable {
+          AfterLock(id, key, std::move(write));
+        });
+      } else if (options_.mode == Mode::kPessimistic) {
+        LockKey(id, op.key(), std::move(write));  // RC: a blind write needs no fresh snapshot.
       } else {
         write();
       }
@@ -207,33 +211,45 @@ void Cn::Execute(uint64_t id) {
   }
 }
 
-// After a pessimistic lock, the statement must read the newest committed value: wait until
-// the LogTail covers the grant, then if the key changed after the snapshot, SI aborts and RC
-// moves the statement's snapshot forward.
-void Cn::ReadModifyWrite(uint64_t id, const Op& op) {
+// After a pessimistic lock the statement must work on the newest committed value: wait
+// until the LogTail covers the grant, then if the key changed after the snapshot, SI aborts
+// (first committer wins; this holds for blind writes too, or two transactions that read
+// the same version could both overwrite it) and RC moves the statement's snapshot forward.
+void Cn::AfterLock(uint64_t id, const std::string& key, Then then) {
   Txn* t = Find(id);
   if (t == nullptr) return;
-  if (options_.mode == Mode::kOptimistic || t->workspace.contains(op.key())) {
-    ReadKey(id, op.key(), [this, id, op](std::optional<std::string> v) { ApplyOp(id, op, v); });
+  if (t->workspace.contains(key)) {  // Locked and checked at its first write.
+    then();
     return;
   }
   const storage::Timestamp locked_at = clock_.Now();
-  WaitWatermark(id, locked_at, [this, id, op, locked_at] {
-    Txn* t = Find(id);
-    if (t == nullptr) return;
-    LoadObjects([this, id, op, locked_at] {
+  WaitWatermark(id, locked_at, [this, id, key, locked_at, then = std::move(then)]() mutable {
+    if (Find(id) == nullptr) return;
+    LoadObjects([this, id, key, locked_at, then = std::move(then)]() mutable {
       Txn* t = Find(id);
       if (t == nullptr) return;
-      if (NewestCommitTs(op.key()) >= t->snapshot) {
+      if (NewestCommitTs(key) >= t->snapshot) {
         if (options_.isolation == Isolation::kSnapshot) {
           Finish(id, TxnReply::ABORTED, "write conflict after lock");
           return;
         }
         if (!options_.bugs.rc_lost_update) t->snapshot = locked_at;
       }
-      ReadKey(id, op.key(), [this, id, op](std::optional<std::string> v) { ApplyOp(id, op, v); });
+      then();
     });
   });
+}
+
+void Cn::ReadModifyWrite(uint64_t id, const Op& op) {
+  auto read_and_apply = [this, id, op] {
+    if (Find(id) == nullptr) return;
+    ReadKey(id, op.key(), [this, id, op](std::optional<std::string> v) { ApplyOp(id, op, v); });
+  };
+  if (options_.mode == Mode::kOptimistic) {
+    read_and_apply();
+    return;
+  }
+  AfterLock(id, op.key(), std::move(read_and_apply));
 }
 
 void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) {

@@ -106,6 +106,7 @@ class Cn : public sim::Node {
   void Begin(sim::NodeId client, const TxnRequest& request);
   void RunOp(uint64_t id);
   void Execute(uint64_t id);
+  void AfterLock(uint64_t id, const std::string& key, Then then);
   void ReadModifyWrite(uint64_t id, const Op& op);
   void ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current);
   void WriteWorkspace(uint64_t id, const std::string& key, std::optional<std::string> value,

@@ -94,6 +94,10 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
       for (const CnIncarnation& c : r.checkpoint().cn_incarnations()) {
         cn_incarnations_[c.cn()] = c.incarnation();
       }
+      for (const CommittedTxn& c : r.checkpoint().committed()) {
+        outcomes_[storage::FromProto(c.txn())] = {CommitReply::COMMITTED,
+                                                  storage::FromProto(c.commit_ts())};
+      }
     }
   }
   last_commit_ts_ = covered_ts_;
@@ -448,6 +452,14 @@ void Tn::Flush() {
       CnIncarnation* i = c->add_cn_incarnations();
       i->set_cn(node);
       i->set_incarnation(incarnation);
+    }
+    for (const auto& [txn, outcome] : outcomes_) {
+      if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover) continue;
+      const auto inc = cn_incarnations_.find(txn.cn);
+      if (inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32)) continue;  // Fenced.
+      CommittedTxn* committed = c->add_committed();
+      *committed->mutable_txn() = storage::ToProto(txn);
+      *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);
     }
     log_.Append(Encode(record), [this, objects, cover, cover_index](absl::StatusOr<uint64_t> at) {
       flushing_ = false;
