@@ -1,5 +1,7 @@
 // `hindcast shrink`: shrinks a failing scenario (from flags or a seed file) and writes the
 // minimal one as a seed case.
+#include <google/protobuf/text_format.h>
+
 #include <cstdio>
 #include <string>
 
@@ -82,8 +84,12 @@ int ShrinkCommand(int argc, char** argv) {
   std::printf("shrunk in %d runs: %s\n  %zu faults; %s\n  failure: %s\n", r->runs,
               properties::DescribeScenario(min).c_str(), r->faults_after,
               r->shrunk.outcomes.c_str(), r->shrunk.failure.c_str());
+  google::protobuf::TextFormat::Printer one_line;
+  one_line.SetSingleLineMode(true);
   for (const properties::FaultActionProto& a : min.plan().actions()) {
-    std::printf("  fault: %s\n", properties::ToTextproto(a).c_str());
+    std::string text;
+    one_line.PrintToString(a, &text);
+    std::printf("  fault: %s\n", text.c_str());
   }
   const absl::Status written =
       properties::WriteFileAtomically(out, properties::ToTextproto(r->minimal));

@@ -23,13 +23,15 @@
 
 namespace hindcast::nodes {
 
+// Sized once and written in place (no growing of the string as it is written).
 inline std::string Encode(const google::protobuf::MessageLite& message) {
-  std::string bytes;
+  const size_t size = message.ByteSizeLong();  // Also caches the sizes written below.
+  std::string bytes(size, '\0');
   {
-    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::ArrayOutputStream raw(bytes.data(), static_cast<int>(size));
     google::protobuf::io::CodedOutputStream out(&raw);
     out.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&out);
+    message.SerializeWithCachedSizes(&out);
   }
   return bytes;
 }

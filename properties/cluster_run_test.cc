@@ -234,7 +234,8 @@ INSTANTIATE_TEST_SUITE_P(
                     NamedBug{"hlc_no_update_on_receive", {"causal reverse"}, 50},
                     NamedBug{"ack_before_quorum", {"acknowledged write", "is lost"}, 100},
                     NamedBug{"workspace_spill_lost", {"internal", "G1"}, 20},
-                    NamedBug{"inventory_check_then_update", {"oversold"}, 50}),
+                    NamedBug{"inventory_check_then_update", {"oversold"}, 50},
+                    NamedBug{"lock_forget_on_restart", {"lost update"}, 300}),
     [](const testing::TestParamInfo<NamedBug>& info) { return std::string(info.param.bug); });
 
 }  // namespace

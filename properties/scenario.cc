@@ -57,7 +57,8 @@ const std::vector<BugInfo>& AllBugs() {
       {"rc_lost_update", "system=cluster workload=list-append isolation=rc mode=pessimistic",
        "read committed does not refresh a statement's snapshot after waiting for a row lock, "
        "so an update overwrites a commit it never saw (lost update)."},
-      {"lock_forget_on_restart", "system=cluster workload=counter mode=pessimistic faults=heavy",
+      {"lock_forget_on_restart",
+       "system=cluster workload=bank isolation=rc mode=pessimistic faults=heavy",
        "the lock service keeps its old bind after a restart, so the TN cannot reject commits "
        "whose locks were forgotten (lost update)."},
       {"workspace_spill_lost", "system=cluster workload=list-append spill=16",

@@ -15,6 +15,19 @@ namespace {
 
 constexpr sim::Duration kLoadRetry = sim::Duration::Millis(20);
 
+// A flushed object as a table, decoded once: objects are immutable, and a read then costs a
+// lookup rather than a block parse. Entries come key ascending and newest first, so walking
+// them backwards applies each key's versions oldest first, as the table requires.
+storage::VersionedTable Decode(const storage::ObjectReader& object) {
+  storage::VersionedTable table;
+  const std::vector<storage::ObjectEntry> entries = object.Entries();
+  for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+    table.Apply(e->key, e->commit_ts,
+                e->value.has_value() ? std::optional<std::string_view>(*e->value) : std::nullopt);
+  }
+  return table;
+}
+
 int64_t AsInt(const std::optional<std::string>& v) {
   int64_t n = 0;
   if (v.has_value() && !absl::SimpleAtoi(Sv(*v), &n)) n = 0;  // Not a number: start over at 0.
@@ -360,7 +373,7 @@ void Cn::LoadObjects(Then then) {
                [this, name, then = std::move(then)](absl::StatusOr<std::string> bytes) mutable {
                  if (bytes.ok()) {
                    absl::StatusOr<storage::ObjectReader> r = storage::ObjectReader::Open(*bytes);
-                   if (r.ok()) object_cache_.emplace(name, *std::move(r));
+                   if (r.ok()) object_cache_.emplace(name, Decode(*r));
                  }
                  if (!bytes.ok()) {
                    env_.SetTimer(kLoadRetry, [this, then = std::move(then)]() mutable {
@@ -381,9 +394,9 @@ void Cn::ReadCommitted(const std::string& key, storage::Timestamp snapshot, Valu
     for (const std::string& name : objects_) {
       auto it = object_cache_.find(name);
       if (it == object_cache_.end()) continue;  // Corrupt object: LoadObjects skipped it.
-      const std::optional<storage::ObjectEntry> e = it->second.Get(key, snapshot);
-      if (e.has_value() && (!best.has_value() || e->commit_ts > best->commit_ts)) {
-        best = storage::Version{e->commit_ts, e->value};
+      std::optional<storage::Version> v = it->second.ReadVersion(key, snapshot);
+      if (v.has_value() && (!best.has_value() || v->commit_ts > best->commit_ts)) {
+        best = std::move(v);
       }
     }
     then(best.has_value() ? best->value : std::nullopt);
@@ -393,8 +406,7 @@ void Cn::ReadCommitted(const std::string& key, storage::Timestamp snapshot, Valu
 storage::Timestamp Cn::NewestCommitTs(const std::string& key) const {
   storage::Timestamp newest = tail_.NewestCommitTs(key).value_or(storage::Timestamp::Min());
   for (const auto& [name, object] : object_cache_) {
-    const std::optional<storage::ObjectEntry> e = object.Get(key, storage::Timestamp::Max());
-    if (e.has_value()) newest = std::max(newest, e->commit_ts);
+    newest = std::max(newest, object.NewestCommitTs(key).value_or(storage::Timestamp::Min()));
   }
   return newest;
 }
@@ -409,20 +421,38 @@ void Cn::LockKey(uint64_t id, const std::string& key, Then then) {
   }
   const uint64_t req = next_lock_req_++;
   t->lock_req = req;
+  t->lock_key = key;
+  t->lock_retries_left =
+      static_cast<int>(options_.lock_wait_max.ns() / options_.lock_retry.ns()) - 1;
   lock_waits_[req] = {id, std::move(then)};
+  t->locked.insert(key);  // Released at the end whether or not it was granted.
+  SendLock(id);
+}
+
+// Sends the transaction's lock request (again, under the same req: the lock service treats
+// a request it already queued or granted as a duplicate) and waits `lock_retry` for the
+// answer; after `lock_wait_max` in all the transaction aborts.
+void Cn::SendLock(uint64_t id) {
+  Txn* t = Find(id);
+  HC_ASSERT(t != nullptr && t->lock_req != 0);
   Message m;
   LockRequest* l = m.mutable_lock();
-  l->set_req(req);
+  l->set_req(t->lock_req);
   *l->mutable_txn() = storage::ToProto(t->id);
-  l->set_key(key);
+  l->set_key(t->lock_key);
   *l->mutable_hlc() = clock_.Stamp();
   SendMessage(env_, options_.lock_service, m);
-  t->locked.insert(key);  // Released at the end whether or not it was granted.
   env_.CancelTimer(t->timer);
-  t->timer = env_.SetTimer(options_.lock_wait_max, [this, id, req] {
-    if (lock_waits_.erase(req) > 0 && Find(id) != nullptr) {
-      Finish(id, TxnReply::ABORTED, "lock wait timeout");
+  t->timer = env_.SetTimer(options_.lock_retry, [this, id] {
+    Txn* t = Find(id);
+    if (t == nullptr || t->lock_req == 0) return;
+    if (t->lock_retries_left-- > 0) {
+      SendLock(id);
+      return;
     }
+    lock_waits_.erase(t->lock_req);
+    t->lock_req = 0;
+    Finish(id, TxnReply::ABORTED, "lock wait timeout");
   });
 }
 
@@ -430,6 +460,8 @@ void Cn::OnLockReply(const LockReply& r) {
   clock_.Observe(r.hlc());
   auto it = lock_waits_.find(r.req());
   if (it == lock_waits_.end()) return;
+  // Not ready (restarting, its bind not yet known): the retry timer asks again.
+  if (r.status() == LockReply::UNAVAILABLE) return;
   auto [id, then] = std::move(it->second);
   lock_waits_.erase(it);
   Txn* t = Find(id);
@@ -437,8 +469,7 @@ void Cn::OnLockReply(const LockReply& r) {
   env_.CancelTimer(t->timer);
   t->lock_req = 0;
   if (r.status() != LockReply::GRANTED) {
-    Finish(id, TxnReply::ABORTED,
-           r.status() == LockReply::DEADLOCK ? "deadlock" : "lock service unavailable");
+    Finish(id, TxnReply::ABORTED, "deadlock");
     return;
   }
   if (t->bind_version != 0 && t->bind_version != r.bind_version()) {

@@ -14,7 +14,9 @@
 // spills to the object store past `spill_threshold_bytes`; nothing reaches the TN before
 // commit.
 //
-// Pessimistic mode (the default) takes an exclusive row lock before every write. After a
+// Pessimistic mode (the default) takes an exclusive row lock before every write, asking the
+// lock service again every `lock_retry` (a lost message, a restarting service) until
+// `lock_wait_max`, when the transaction aborts. After a
 // lock is granted the CN waits until its LogTail covers the grant's timestamp and checks
 // whether the key changed after the snapshot: under SI that is a write conflict (abort);
 // under RC the statement retries with a fresh snapshot. Optimistic mode takes no locks and
@@ -65,8 +67,13 @@ struct CnOptions {
   Mode mode = Mode::kPessimistic;
   size_t spill_threshold_bytes = 1 << 20;
   sim::Duration lock_wait_max = sim::Duration::Millis(300);
+  // A lock request unanswered for this long is sent again (the request or its grant may be
+  // lost, or the lock service may be restarting); a queued request is not duplicated.
+  sim::Duration lock_retry = sim::Duration::Millis(100);
   sim::Duration watermark_wait_max = sim::Duration::Seconds(1);
   sim::Duration commit_retry = sim::Duration::Millis(100);
+  // A subscription silent for a whole such interval is renewed. The TN pushes at least every
+  // two heartbeat intervals (TnOptions::heartbeat_interval, 20ms), so this is well above.
   sim::Duration resubscribe_after = sim::Duration::Millis(60);
   CnBugs bugs;
   clock::HlcOptions hlc;
@@ -98,7 +105,9 @@ class Cn : public sim::Node {
     absl::btree_set<std::string> locked;
     uint64_t bind_version = 0;
     uint64_t lock_req = 0;  // The lock request in flight, 0 if none.
-    sim::TimerId timer;     // Lock wait or commit retry.
+    std::string lock_key;   // Its key.
+    int lock_retries_left = 0;
+    sim::TimerId timer;  // Lock wait or commit retry.
     bool committing = false;
   };
 
@@ -128,6 +137,7 @@ class Cn : public sim::Node {
 
   // Locks.
   void LockKey(uint64_t id, const std::string& key, Then then);
+  void SendLock(uint64_t id);
   void OnLockReply(const LockReply& r);
   void Unlock(const storage::TxnId& txn);
 
@@ -155,7 +165,7 @@ class Cn : public sim::Node {
   storage::Timestamp watermark_ = storage::Timestamp::Min();
   storage::VersionedTable tail_;
   std::vector<std::string> objects_;
-  absl::btree_map<std::string, storage::ObjectReader> object_cache_;
+  absl::btree_map<std::string, storage::VersionedTable> object_cache_;  // Decoded objects.
   struct Waiter {
     uint64_t txn;
     Then then;

@@ -101,6 +101,9 @@ void LockService::OnLock(sim::NodeId from, const LockRequest& r) {
     Grant(from, r.req());
     return;
   }
+  if (auto w = waiting_for_.find(txn); w != waiting_for_.end() && w->second == r.key()) {
+    return;  // A retry of a queued request: the grant will answer both.
+  }
   if (waiting_for_.contains(txn) || WouldDeadlock(txn, lock.holder)) {
     Refuse(from, r.req(), LockReply::DEADLOCK);
     return;

@@ -5,7 +5,9 @@
 //   });
 //
 // Exclusive locks on keys, granted first come first served; a request that would close a
-// cycle in the wait-for graph is refused with DEADLOCK (the requester aborts). Every grant
+// cycle in the wait-for graph is refused with DEADLOCK (the requester aborts). A CN sends an
+// unanswered request again under the same req: a request already queued is not queued twice,
+// and one already granted is granted again. Every grant
 // carries the lock table's bind version, which the TN checks at commit: the table is volatile,
 // so after a restart the service renews its bind before granting anything, and commits whose
 // locks were taken under the old bind are rejected ("lock table bind changed").

@@ -349,18 +349,28 @@ storage::Timestamp Tn::Watermark() {
   return clock_.Now();
 }
 
-void Tn::SendPush(sim::NodeId cn, LogTailPush push) {
-  push.set_epoch(epoch_);
-  push.set_subscription(subscribers_.at(cn).subscription);
-  *push.mutable_watermark() = storage::ToProto(Watermark());
-  *push.mutable_hlc() = clock_.Stamp();
-  Message m;
-  *m.mutable_logtail() = std::move(push);
+// Fills in the per-CN fields of the push in `m` (whose seq the caller set) and sends it; the
+// same message then serves the next CN without copying its entries.
+void Tn::SendPush(sim::NodeId cn, Message& m) {
+  Subscriber& sub = subscribers_.at(cn);
+  sub.pushed = true;
+  LogTailPush* push = m.mutable_logtail();
+  push->set_epoch(epoch_);
+  push->set_subscription(sub.subscription);
+  *push->mutable_watermark() = storage::ToProto(Watermark());
+  *push->mutable_hlc() = clock_.Stamp();
   Send(cn, m);
 }
 
+void Tn::SendEmptyPush(sim::NodeId cn, Subscriber& sub) {
+  Message m;
+  m.mutable_logtail()->set_seq(++sub.seq);
+  SendPush(cn, m);
+}
+
 void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool objects_changed) {
-  LogTailPush push;
+  Message m;
+  LogTailPush& push = *m.mutable_logtail();
   for (const storage::CommitRecord& rec : records) {
     LogTailEntry* e = push.add_entries();
     *e->mutable_commit_ts() = storage::ToProto(rec.commit_ts);
@@ -372,7 +382,7 @@ void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool obj
   }
   for (auto& [cn, sub] : subscribers_) {
     push.set_seq(++sub.seq);
-    SendPush(cn, push);
+    SendPush(cn, m);
   }
 }
 
@@ -398,7 +408,8 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
 
 void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
   subscribers_[cn] = {.seq = 0, .subscription = subscription};
-  LogTailPush push;
+  Message m;
+  LogTailPush& push = *m.mutable_logtail();
   push.set_snapshot(true);
   push.set_seq(0);
   push.set_has_objects(true);
@@ -413,11 +424,21 @@ void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
     *e->mutable_commit_ts() = storage::ToProto(ts);
     for (Write& w : writes) *e->add_writes() = std::move(w);
   }
-  SendPush(cn, std::move(push));
+  SendPush(cn, m);
 }
 
+// An empty push, to each CN that got no push since the last heartbeat: a push of commits
+// carries the watermark too, so a busy CN needs no heartbeat, and an idle one still hears
+// from the TN at least every two intervals (see CnOptions::resubscribe_after).
 void Tn::Heartbeat() {
-  if (serving_) PushEntries({}, /*objects_changed=*/false);
+  if (serving_) {
+    for (auto& [cn, sub] : subscribers_) {
+      if (!std::exchange(sub.pushed, false)) {
+        SendEmptyPush(cn, sub);
+        sub.pushed = false;
+      }
+    }
+  }
   env_.SetTimer(options_.heartbeat_interval, [this] { Heartbeat(); });
 }
 
@@ -485,7 +506,9 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
     *b->mutable_hlc() = clock_.Stamp();
     Send(from, m);
   };
-  if (!r.renew()) {
+  // A lock service asking for the current bind gets it; if none was ever made (bind 0 means
+  // "none"), it gets a new one like a renewal.
+  if (!r.renew() && bind_version_ != 0) {
     reply();
     return;
   }
@@ -517,9 +540,7 @@ void Tn::Receive(sim::NodeId from, std::string_view bytes) {
     case Message::kAdvance:
       clock_.Observe(m.advance().hlc());
       if (auto sub = subscribers_.find(from); serving_ && sub != subscribers_.end()) {
-        LogTailPush push;
-        push.set_seq(++sub->second.seq);
-        SendPush(from, std::move(push));
+        SendEmptyPush(from, sub->second);
       }
       break;
     default:

@@ -50,7 +50,7 @@ namespace hindcast::nodes::txn {
 struct TnOptions {
   std::vector<sim::NodeId> log_replicas;
   sim::NodeId object_store = sim::kNoNode;
-  sim::Duration heartbeat_interval = sim::Duration::Millis(5);
+  sim::Duration heartbeat_interval = sim::Duration::Millis(20);
   sim::Duration flush_interval = sim::Duration::Millis(300);
   size_t batch_requests_max = 64;
   clock::HlcOptions hlc;
@@ -72,6 +72,11 @@ class Tn : public sim::Node {
     sim::NodeId cn;
     CommitRequest request;
     storage::CommitRecord record;  // Filled when the batch is formed.
+  };
+  struct Subscriber {
+    uint64_t seq = 0;
+    uint64_t subscription = 0;
+    bool pushed = false;  // Since the last heartbeat.
   };
 
   // Recovery.
@@ -96,7 +101,8 @@ class Tn : public sim::Node {
   void OnSubscribe(sim::NodeId cn, const Subscribe& subscribe);
   void SendSnapshot(sim::NodeId cn, uint64_t subscription);
   void PushEntries(const std::vector<storage::CommitRecord>& records, bool objects_changed);
-  void SendPush(sim::NodeId cn, LogTailPush push);
+  void SendPush(sim::NodeId cn, Message& m);
+  void SendEmptyPush(sim::NodeId cn, Subscriber& sub);
   storage::Timestamp Watermark();
   void Heartbeat();
 
@@ -131,10 +137,6 @@ class Tn : public sim::Node {
   std::vector<Pending> batch_;  // In the log, awaiting its outcome.
   bool batch_in_flight_ = false;
 
-  struct Subscriber {
-    uint64_t seq = 0;
-    uint64_t subscription = 0;
-  };
   absl::btree_map<sim::NodeId, Subscriber> subscribers_;
   // Decided transactions, so a CN that retries a commit gets the same answer (replayed
   // commits are re-learned at recovery; an unknown one that is not in the log never will be).
