@@ -10,34 +10,7 @@ trap 'rm -rf "$tmp"' EXIT
 failures=0
 passed=0
 
-# expect CODE DESCRIPTION -- COMMAND...: runs COMMAND, checks its exit code, keeps its output.
-expect() {
-  local want=$1 what=$2
-  shift 3
-  "$@" >"$tmp/out" 2>"$tmp/err"
-  local got=$?
-  if [ "$got" -ne "$want" ]; then
-    echo "FAIL: $what: exit $got, want $want"; sed 's/^/  | /' "$tmp/out" "$tmp/err" | head -20
-    failures=$((failures + 1))
-  else
-    passed=$((passed + 1))
-  fi
-}
-# contains FILE PATTERN DESCRIPTION
-contains() {
-  if grep -qE -- "$2" "$1"; then passed=$((passed + 1)); else
-    echo "FAIL: $3: no /$2/ in output"; sed 's/^/  | /' "$1" | head -20
-    failures=$((failures + 1))
-  fi
-}
-one_line_error() {
-  if [ "$(wc -l <"$tmp/err")" -eq 1 ] && grep -q "^hindcast: " "$tmp/err"; then
-    passed=$((passed + 1))
-  else
-    echo "FAIL: $1: stderr is not one 'hindcast: ...' line"; sed 's/^/  | /' "$tmp/err"
-    failures=$((failures + 1))
-  fi
-}
+source "$(dirname "$0")/test_lib.sh"
 
 # Invalid histories exit 1 and name the anomaly, the weakest violated model and a cycle.
 expect 1 "g1c under read-committed" -- "$hindcast" check "$data/g1c.edn" --consistency=read-committed

@@ -32,6 +32,12 @@ constexpr sim::Duration kRetryPause = sim::Duration::Millis(200);
 constexpr int kFinalReadAttemptsMax = 40;
 constexpr int kSetupAttemptsMax = 100;
 
+// What a client learned: `reply` is null when it timed out.
+TxnOutcome OutcomeOf(const TxnReply* reply) {
+  if (reply == nullptr || reply->outcome() == TxnReply::UNKNOWN) return TxnOutcome::kUnknown;
+  return reply->outcome() == TxnReply::COMMITTED ? TxnOutcome::kOk : TxnOutcome::kFail;
+}
+
 // Feeds the clients from the workload, counts outcomes and keeps the history.
 class Driver {
  public:
@@ -53,10 +59,7 @@ class Driver {
   // A transaction's outcome (`reply` is null when the client timed out).
   void Record(const ClientTurn& turn, const std::vector<Op>& ops, size_t history_index,
               sim::Instant invoked, const TxnReply* reply) {
-    const TxnOutcome outcome = reply == nullptr || reply->outcome() == TxnReply::UNKNOWN
-                                   ? TxnOutcome::kUnknown
-                               : reply->outcome() == TxnReply::COMMITTED ? TxnOutcome::kOk
-                                                                         : TxnOutcome::kFail;
+    const TxnOutcome outcome = OutcomeOf(reply);
     sim_.Record({.node = turn.node,
                  .kind = outcome == TxnOutcome::kOk        ? sim::EventKind::kClientOk
                          : outcome == TxnOutcome::kUnknown ? sim::EventKind::kClientInfo
@@ -199,15 +202,10 @@ class WorkloadClient : public sim::Node {
 
   void Done(const TxnReply* reply) {
     if (retry_.has_value()) {
-      const bool committed = reply != nullptr && reply->outcome() == TxnReply::COMMITTED;
-      if (retry_->in_history) {
-        driver_.Complete(history_index_,
-                         committed ? TxnOutcome::kOk
-                         : reply != nullptr && reply->outcome() == TxnReply::ABORTED
-                             ? TxnOutcome::kFail
-                             : TxnOutcome::kUnknown,
-                         ops_, committed ? reply : nullptr);
-      }
+      const TxnOutcome outcome = OutcomeOf(reply);
+      const bool committed = outcome == TxnOutcome::kOk;
+      if (retry_->in_history)
+        driver_.Complete(history_index_, outcome, ops_, committed ? reply : nullptr);
       if (committed) {
         committed_result_ = *reply;
         retry_.reset();

@@ -44,6 +44,13 @@ int64_t KeyIndex(std::string_view key) {
   return n;
 }
 
+// The integer a workload's own PUT or APPEND writes (always one it formatted).
+int64_t Value(const Op& op) {
+  int64_t v = 0;
+  HC_ASSERT(absl::SimpleAtoi(Sv(op.value()), &v));
+  return v;
+}
+
 // An integer value; absent (or not a number) reads as 0, as the CN's ADD treats it.
 int64_t AsInt(const OpResult& r) {
   int64_t n = 0;
@@ -329,12 +336,6 @@ class ListAppend : public ClusterWorkload {
     std::string writer;
   };
 
-  static int64_t Value(const Op& op) {
-    int64_t v = 0;
-    HC_ASSERT(absl::SimpleAtoi(Sv(op.value()), &v));
-    return v;
-  }
-
   // Keeps the longest list seen per key; every list must be a prefix of it or extend it.
   void Observed(int64_t key, std::vector<int64_t> list, std::string by) {
     std::vector<int64_t>& longest = longest_[key];
@@ -467,12 +468,6 @@ class Register : public ClusterWorkload {
     std::optional<int64_t> value;
     std::string reader;
   };
-
-  static int64_t Value(const Op& op) {
-    int64_t v = 0;
-    HC_ASSERT(absl::SimpleAtoi(Sv(op.value()), &v));
-    return v;
-  }
 
   bool CheckRead(const Read& read) {
     if (!read.value.has_value()) return true;
