@@ -1,5 +1,6 @@
 #include "nodes/txn/cn.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -14,19 +15,6 @@ namespace hindcast::nodes::txn {
 namespace {
 
 constexpr sim::Duration kLoadRetry = sim::Duration::Millis(20);
-
-// A flushed object as a table, decoded once: objects are immutable, and a read then costs a
-// lookup rather than a block parse. Entries come key ascending and newest first, so walking
-// them backwards applies each key's versions oldest first, as the table requires.
-storage::VersionedTable Decode(const storage::ObjectReader& object) {
-  storage::VersionedTable table;
-  const std::vector<storage::ObjectEntry> entries = object.Entries();
-  for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
-    table.Apply(e->key, e->commit_ts,
-                e->value.has_value() ? std::optional<std::string_view>(*e->value) : std::nullopt);
-  }
-  return table;
-}
 
 int64_t AsInt(const std::optional<std::string>& v) {
   int64_t n = 0;
@@ -105,6 +93,7 @@ void Cn::OnLogTail(const LogTailPush& push) {
   silent_ticks_ = 0;
   for (const LogTailEntry& e : push.entries()) {
     const storage::Timestamp ts = storage::FromProto(e.commit_ts());
+    if (ts < tail_.truncated_below()) continue;  // Already merged from an object.
     for (const Write& w : e.writes()) {
       const std::optional<storage::Timestamp> newest = tail_.NewestCommitTs(w.key());
       if (newest.has_value() && *newest >= ts) continue;  // Already have it.
@@ -112,7 +101,10 @@ void Cn::OnLogTail(const LogTailPush& push) {
                   w.is_delete() ? std::nullopt : std::optional<std::string_view>(w.value()));
     }
   }
-  if (push.has_objects()) objects_.assign(push.objects().begin(), push.objects().end());
+  if (push.has_objects()) {
+    objects_.assign(push.objects().begin(), push.objects().end());
+    objects_cover_ = storage::FromProto(push.objects_cover());
+  }
   const storage::Timestamp mark = storage::FromProto(push.watermark());
   if (mark > watermark_ || push.snapshot()) watermark_ = mark;
   // Wake every waiter the watermark now covers.
@@ -367,48 +359,63 @@ void Cn::ReadKey(uint64_t id, const std::string& key, ValueThen then) {
 }
 
 void Cn::LoadObjects(Then then) {
-  for (const std::string& name : objects_) {
-    if (object_cache_.contains(name)) continue;
-    store_.Get(name,
-               [this, name, then = std::move(then)](absl::StatusOr<std::string> bytes) mutable {
-                 if (bytes.ok()) {
-                   absl::StatusOr<storage::ObjectReader> r = storage::ObjectReader::Open(*bytes);
-                   if (r.ok()) object_cache_.emplace(name, Decode(*r));
-                 }
-                 if (!bytes.ok()) {
-                   env_.SetTimer(kLoadRetry, [this, then = std::move(then)]() mutable {
-                     LoadObjects(std::move(then));
-                   });
-                   return;
-                 }
-                 LoadObjects(std::move(then));
-               });
+  const bool prefix = base_objects_.size() <= objects_.size() &&
+                      std::equal(base_objects_.begin(), base_objects_.end(), objects_.begin());
+  if (!prefix) {  // The list was replaced (a new TN's snapshot): merge it afresh.
+    base_ = storage::VersionedTable();
+    base_objects_.clear();
+  }
+  if (base_objects_.size() == objects_.size()) {
+    if (objects_cover_ >= tail_.truncated_below()) tail_.Truncate(objects_cover_.Next());
+    then();
     return;
   }
-  then();
+  const std::string name = objects_[base_objects_.size()];
+  store_.Get(name, [this, name, then = std::move(then)](absl::StatusOr<std::string> bytes) mutable {
+    absl::StatusOr<storage::ObjectReader> object =
+        bytes.ok() ? storage::ObjectReader::Open(*bytes)
+                   : absl::StatusOr<storage::ObjectReader>(bytes.status());
+    if (!object.ok()) {
+      env_.SetTimer(kLoadRetry,
+                    [this, then = std::move(then)]() mutable { LoadObjects(std::move(then)); });
+      return;
+    }
+    // Another read may have merged it meanwhile, or the list may have changed.
+    if (base_objects_.size() < objects_.size() && objects_[base_objects_.size()] == name) {
+      MergeObject(*object);
+      base_objects_.push_back(name);
+    }
+    LoadObjects(std::move(then));
+  });
+}
+
+// Entries come key ascending and newest first, so walking them backwards applies each
+// key's versions oldest first, as the table requires. A version base_ already has (an
+// object overlapping an earlier one) is skipped.
+void Cn::MergeObject(const storage::ObjectReader& object) {
+  const std::vector<storage::ObjectEntry> entries = object.Entries();
+  for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+    const std::optional<storage::Timestamp> newest = base_.NewestCommitTs(e->key);
+    if (newest.has_value() && *newest >= e->commit_ts) continue;
+    base_.Apply(e->key, e->commit_ts,
+                e->value.has_value() ? std::optional<std::string_view>(*e->value) : std::nullopt);
+  }
 }
 
 void Cn::ReadCommitted(const std::string& key, storage::Timestamp snapshot, ValueThen then) {
   LoadObjects([this, key, snapshot, then = std::move(then)]() mutable {
     std::optional<storage::Version> best = tail_.ReadVersion(key, snapshot);
-    for (const std::string& name : objects_) {
-      auto it = object_cache_.find(name);
-      if (it == object_cache_.end()) continue;  // Corrupt object: LoadObjects skipped it.
-      std::optional<storage::Version> v = it->second.ReadVersion(key, snapshot);
-      if (v.has_value() && (!best.has_value() || v->commit_ts > best->commit_ts)) {
-        best = std::move(v);
-      }
+    std::optional<storage::Version> flushed = base_.ReadVersion(key, snapshot);
+    if (flushed.has_value() && (!best.has_value() || flushed->commit_ts > best->commit_ts)) {
+      best = std::move(flushed);
     }
-    then(best.has_value() ? best->value : std::nullopt);
+    then(best.has_value() ? std::move(best->value) : std::nullopt);
   });
 }
 
 storage::Timestamp Cn::NewestCommitTs(const std::string& key) const {
-  storage::Timestamp newest = tail_.NewestCommitTs(key).value_or(storage::Timestamp::Min());
-  for (const auto& [name, object] : object_cache_) {
-    newest = std::max(newest, object.NewestCommitTs(key).value_or(storage::Timestamp::Min()));
-  }
-  return newest;
+  return std::max(tail_.NewestCommitTs(key).value_or(storage::Timestamp::Min()),
+                  base_.NewestCommitTs(key).value_or(storage::Timestamp::Min()));
 }
 
 // --- Locks ----------------------------------------------------------------------------
@@ -517,10 +524,16 @@ void Cn::SendCommit(uint64_t id) {
   for (const std::string& s : t->spills) c->add_spill_objects(s);
   c->set_check_conflicts(options_.mode == Mode::kOptimistic);
   c->set_lock_bind_version(options_.mode == Mode::kPessimistic ? t->bind_version : 0);
+  c->set_decided_below(DecidedBelow());
   *c->mutable_hlc() = clock_.Stamp();
   SendMessage(env_, options_.tn, m);
   env_.CancelTimer(t->timer);
   t->timer = env_.SetTimer(options_.commit_retry, [this, id] { SendCommit(id); });
+}
+
+uint64_t Cn::DecidedBelow() const {
+  // Transactions are numbered in order and finished ones leave txns_ for good.
+  return txns_.empty() ? (incarnation_bits_ | next_txn_) : txns_.begin()->first;
 }
 
 void Cn::OnCommitReply(const CommitReply& r) {

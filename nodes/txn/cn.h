@@ -134,6 +134,9 @@ class Cn : public sim::Node {
   // The newest committed version's timestamp of `key` (Min if none), from loaded data.
   storage::Timestamp NewestCommitTs(const std::string& key) const;
   void LoadObjects(Then then);
+  void MergeObject(const storage::ObjectReader& object);
+  // The lowest seq this incarnation may still send a commit for (CommitRequest).
+  uint64_t DecidedBelow() const;
 
   // Locks.
   void LockKey(uint64_t id, const std::string& key, Then then);
@@ -163,9 +166,16 @@ class Cn : public sim::Node {
   uint64_t subscription_ = 0;  // The current subscription; pushes of older ones are ignored.
   int silent_ticks_ = 0;       // Subscription checks since the last push.
   storage::Timestamp watermark_ = storage::Timestamp::Min();
+  // The LogTail applied so far, less the versions the loaded objects hold (dropped once
+  // every listed object is merged into base_).
   storage::VersionedTable tail_;
-  std::vector<std::string> objects_;
-  absl::btree_map<std::string, storage::VersionedTable> object_cache_;  // Decoded objects.
+  std::vector<std::string> objects_;  // The TN's flushed objects, oldest first.
+  storage::Timestamp objects_cover_ = storage::Timestamp::Min();  // They hold commits <= it.
+  // The flushed objects merged into one table, in list order (each covers the commits after
+  // the one before it): a read costs two lookups however many objects there are. Invariant:
+  // base_objects_ is a prefix of objects_ whenever LoadObjects finishes.
+  storage::VersionedTable base_;
+  std::vector<std::string> base_objects_;
   struct Waiter {
     uint64_t txn;
     Then then;

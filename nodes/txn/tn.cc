@@ -98,10 +98,13 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
         outcomes_[storage::FromProto(c.txn())] = {CommitReply::COMMITTED,
                                                   storage::FromProto(c.commit_ts())};
       }
+      for (const CnDecided& d : r.checkpoint().decided()) Retire(d.cn(), d.below());
     }
   }
   last_commit_ts_ = covered_ts_;
-  recovered_horizon_ = !objects_.empty();
+  // The versions the objects hold are not replayed, so none at or below the cover can be
+  // conflict-checked.
+  if (!objects_.empty()) tail_.Truncate(covered_ts_.Next());
   for (const auto& [index, r] : records) ApplyLogRecord(index, r);
   applied_index_ = std::max(applied_index_, result.commit_index);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 13, .b = result.entries.size()});
@@ -157,9 +160,29 @@ void Tn::ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Sta
   Send(cn, m);
 }
 
+void Tn::Retire(uint32_t cn, uint64_t below) {
+  uint64_t& known = decided_below_[cn];
+  // Seqs of one incarnation share their high half; a new incarnation replaces the old mark.
+  if ((known >> 32) == (below >> 32) && known >= below) return;
+  known = below;
+  const uint64_t incarnation_first = below & ~uint64_t{0xffff'ffff};
+  outcomes_.erase(outcomes_.lower_bound({.cn = cn, .seq = incarnation_first}),
+                  outcomes_.lower_bound({.cn = cn, .seq = below}));
+}
+
+bool Tn::Retired(const storage::TxnId& txn) const {
+  auto it = decided_below_.find(txn.cn);
+  return it != decided_below_.end() && (it->second >> 32) == (txn.seq >> 32) &&
+         txn.seq < it->second;
+}
+
 void Tn::OnCommit(sim::NodeId cn, CommitRequest request) {
   clock_.Observe(request.hlc());
   const storage::TxnId txn = storage::FromProto(request.txn());
+  // The CN finished this one and waits for no answer; running it again could commit a
+  // transaction its client was told had aborted.
+  if (Retired(txn)) return;
+  if (request.decided_below() != 0) Retire(txn.cn, request.decided_below());
   if (!serving_) {
     // Not "unavailable": the previous incarnation may have committed this very request, and
     // only recovery can tell. The CN keeps retrying.
@@ -239,9 +262,8 @@ void Tn::MaybeStartBatch() {
       continue;
     }
     if (req.check_conflicts()) {
-      // Versions at or below covered_ts_ may be missing from tail_ after a recovery, and a
-      // version at exactly the snapshot is unseen by it: too old to check, abort.
-      bool conflict = snapshot <= covered_ts_ && recovered_horizon_;
+      // tail_ no longer holds every version the snapshot did not see: too old to check.
+      bool conflict = snapshot < tail_.truncated_below();
       for (const auto& [key, value] : writes) {
         if (conflict) break;
         conflict = tail_.HasWriteUnseenBy(key, snapshot, commit_ts) || batch_keys.contains(key);
@@ -379,6 +401,7 @@ void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool obj
   if (objects_changed) {
     push.set_has_objects(true);
     for (const std::string& o : objects_) push.add_objects(o);
+    *push.mutable_objects_cover() = storage::ToProto(covered_ts_);
   }
   for (auto& [cn, sub] : subscribers_) {
     push.set_seq(++sub.seq);
@@ -414,6 +437,7 @@ void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
   push.set_seq(0);
   push.set_has_objects(true);
   for (const std::string& o : objects_) push.add_objects(o);
+  *push.mutable_objects_cover() = storage::ToProto(covered_ts_);
   // Unflushed versions, grouped by commit ts in ascending order.
   absl::btree_map<storage::Timestamp, std::vector<Write>> by_ts;
   tail_.ForEachVersion([&](std::string_view key, const storage::Version& v) {
@@ -482,9 +506,17 @@ void Tn::Flush() {
       *committed->mutable_txn() = storage::ToProto(txn);
       *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);
     }
+    for (const auto& [node, below] : decided_below_) {
+      CnDecided* d = c->add_decided();
+      d->set_cn(node);
+      d->set_below(below);
+    }
     log_.Append(Encode(record), [this, objects, cover, cover_index](absl::StatusOr<uint64_t> at) {
       flushing_ = false;
       if (!at.ok()) return;  // Unknown: the next flush writes a fresh checkpoint.
+      // Keep one interval of versions below the new cover for conflict checks of snapshots
+      // taken before it; older ones live only in objects now.
+      tail_.Truncate(covered_ts_.Next());
       objects_ = objects;
       covered_ts_ = std::max(covered_ts_, cover);
       covered_index_ = std::max(covered_index_, cover_index);

@@ -88,6 +88,10 @@ class Tn : public sim::Node {
 
   // Commit pipeline.
   void OnCommit(sim::NodeId cn, CommitRequest request);
+  // Records that `cn` finished its transactions below `below` and forgets their outcomes.
+  void Retire(uint32_t cn, uint64_t below);
+  // Whether `txn` is one its CN reported finished (a late copy of its commit request).
+  bool Retired(const storage::TxnId& txn) const;
   void FetchSpills(sim::NodeId cn, CommitRequest request, size_t next);
   void Enqueue(sim::NodeId cn, CommitRequest request);
   void MaybeStartBatch();
@@ -120,12 +124,14 @@ class Tn : public sim::Node {
   uint64_t epoch_;
   bool serving_ = false;
 
-  storage::VersionedTable tail_;  // Commits replayed or applied this incarnation.
-  // Commits at or below this are in objects (and may be missing from tail_); a snapshot
-  // older than it cannot be conflict-checked and aborts.
+  // Commits replayed or applied this incarnation, less those a checkpoint made old: after
+  // each checkpoint the versions at or below the previous one's cover are dropped, so tail_
+  // holds about two flush intervals. A snapshot below tail_.truncated_below() cannot be
+  // conflict-checked and aborts.
+  storage::VersionedTable tail_;
+  // Commits at or below this are in objects.
   storage::Timestamp covered_ts_ = storage::Timestamp::Min();
   uint64_t covered_index_ = 0;
-  bool recovered_horizon_ = false;  // tail_ lacks the versions at or below covered_ts_.
   uint64_t applied_index_ = 0;
   storage::Timestamp last_commit_ts_ = storage::Timestamp::Min();
   std::vector<std::string> objects_;
@@ -145,6 +151,10 @@ class Tn : public sim::Node {
     storage::Timestamp commit_ts;
   };
   absl::btree_map<storage::TxnId, Outcome> outcomes_;
+  // Per CN, its latest CommitRequest::decided_below (a TxnId seq, so it names the CN's
+  // incarnation too): outcomes below it are forgotten and late commit copies ignored. This
+  // keeps outcomes_ as small as the transactions in flight.
+  absl::btree_map<uint32_t, uint64_t> decided_below_;
   absl::btree_set<storage::TxnId> in_progress_;
   // The current incarnation of each CN that subscribed; commits of others are refused.
   absl::btree_map<uint32_t, uint64_t> cn_incarnations_;
