@@ -50,7 +50,7 @@ Tn::Tn(NodeEnv& env, const TnOptions& options)
 void Tn::Start() {
   Recover();
   env_.SetTimer(options_.heartbeat_interval, [this] { Heartbeat(); });
-  env_.SetTimer(options_.flush_interval, [this] { Flush(); });
+  env_.SetTimer(options_.flush_interval, [this] { FlushTick(); });
 }
 
 void Tn::Send(sim::NodeId to, Message& m) { SendMessage(env_, to, m); }
@@ -357,6 +357,7 @@ void Tn::ResolveUnknownBatch() {
 void Tn::FinishBatch() {
   batch_.clear();
   batch_in_flight_ = false;
+  if (flush_due_) Flush();
   MaybeStartBatch();
 }
 
@@ -468,9 +469,20 @@ void Tn::Heartbeat() {
 
 // --- Flush and checkpoint ---------------------------------------------------------------
 
+void Tn::FlushTick() {
+  env_.SetTimer(options_.flush_interval, [this] { FlushTick(); });
+  Flush();
+}
+
+// Flushes between batches only: the cover is the last applied commit and no batch is half
+// applied.
 void Tn::Flush() {
-  env_.SetTimer(options_.flush_interval, [this] { Flush(); });
-  if (!serving_ || flushing_ || batch_in_flight_ || last_commit_ts_ <= covered_ts_) return;
+  if (batch_in_flight_) {
+    flush_due_ = true;
+    return;
+  }
+  flush_due_ = false;
+  if (!serving_ || flushing_ || last_commit_ts_ <= covered_ts_) return;
   const storage::Timestamp cover = last_commit_ts_;
   const uint64_t cover_index = applied_index_;
   storage::ObjectWriter writer = storage::ObjectWriter::ForFlush();

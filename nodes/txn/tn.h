@@ -111,6 +111,7 @@ class Tn : public sim::Node {
   void Heartbeat();
 
   // Flush and checkpoint.
+  void FlushTick();
   void Flush();
   void OnBindRequest(sim::NodeId from, const BindRequest& r);
 
@@ -138,6 +139,9 @@ class Tn : public sim::Node {
   uint64_t bind_version_ = 0;
   uint64_t flushes_ = 0;
   bool flushing_ = false;
+  // A flush tick found a batch in the log: flush as soon as it is decided, or a TN that is
+  // never idle would never flush (and its LogTail would grow without bound).
+  bool flush_due_ = false;
 
   std::vector<Pending> queue_;
   std::vector<Pending> batch_;  // In the log, awaiting its outcome.
