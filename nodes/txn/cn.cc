@@ -15,6 +15,8 @@ namespace hindcast::nodes::txn {
 namespace {
 
 constexpr sim::Duration kLoadRetry = sim::Duration::Millis(20);
+// Out-of-order pushes held at once; more means a push was lost, and a snapshot is cheaper.
+constexpr size_t kPendingPushesMax = 256;
 
 int64_t AsInt(const std::optional<std::string>& v) {
   int64_t n = 0;
@@ -56,6 +58,7 @@ void Cn::Subscribe() {
   // so continuing the previous subscription's sequence could skip commits. Reads may go on
   // at timestamps the current state's watermark already covers.
   subscribed_ = false;
+  pending_pushes_.clear();
   m.mutable_subscribe()->set_incarnation(incarnation_bits_ >> 32);
   SendMessage(env_, options_.tn, m);
 }
@@ -67,29 +70,57 @@ void Cn::CheckSubscription() {
   env_.SetTimer(options_.resubscribe_after, [this] { CheckSubscription(); });
 }
 
-void Cn::OnLogTail(const LogTailPush& push) {
+// Pushes may arrive out of order (the network reorders) or before the subscription's
+// snapshot: those ahead of the next expected seq wait in pending_pushes_ until the gap
+// fills. A gap that never fills (a lost push) leaves the CN silent, and CheckSubscription
+// resubscribes.
+void Cn::OnLogTail(LogTailPush push) {
   clock_.Observe(push.hlc());
   if (push.subscription() != subscription_) return;  // From a subscription given up on.
   if (push.snapshot()) {
-    if (!fenced_ && options_.mode == Mode::kPessimistic) {
-      // The TN now refuses the previous incarnation's commits, so its locks can go.
-      Unlock({.cn = env_.id(), .seq = incarnation_bits_});
+    ApplySnapshot(push);
+  } else if (subscribed_ && push.epoch() != tn_epoch_) {
+    Subscribe();  // Another TN incarnation answered: start over.
+    return;
+  } else if (subscribed_ && push.seq() <= push_seq_) {
+    return;  // A duplicate.
+  } else if (!subscribed_ || push.seq() != push_seq_ + 1) {
+    if (pending_pushes_.size() >= kPendingPushesMax) {
+      Subscribe();
+      return;
     }
-    fenced_ = true;
-    env_.Record({.kind = sim::EventKind::kNodeState,
-                 .a = 30,
-                 .b = static_cast<uint64_t>(push.entries_size())});
-    tail_ = storage::VersionedTable();
-    tn_epoch_ = push.epoch();
-    push_seq_ = push.seq();
-    subscribed_ = true;
-  } else if (!subscribed_ || push.epoch() != tn_epoch_ || push.seq() != push_seq_ + 1) {
-    subscribed_ = false;  // A gap or a new TN: this push cannot be applied safely.
-    Subscribe();
+    pending_pushes_.emplace(push.seq(), std::move(push));
     return;
   } else {
-    push_seq_ = push.seq();
+    ApplyPush(push);
   }
+  // Apply what the gap held back, in order.
+  while (subscribed_ && !pending_pushes_.empty()) {
+    auto first = pending_pushes_.begin();
+    if (first->first > push_seq_ + 1) break;
+    LogTailPush next = std::move(first->second);
+    pending_pushes_.erase(first);
+    if (next.seq() == push_seq_ + 1 && next.epoch() == tn_epoch_) ApplyPush(next);
+  }
+}
+
+void Cn::ApplySnapshot(const LogTailPush& push) {
+  if (!fenced_ && options_.mode == Mode::kPessimistic) {
+    // The TN now refuses the previous incarnation's commits, so its locks can go.
+    Unlock({.cn = env_.id(), .seq = incarnation_bits_});
+  }
+  fenced_ = true;
+  env_.Record({.kind = sim::EventKind::kNodeState,
+               .a = 30,
+               .b = static_cast<uint64_t>(push.entries_size())});
+  tail_ = storage::VersionedTable();
+  tn_epoch_ = push.epoch();
+  subscribed_ = true;
+  ApplyPush(push);
+}
+
+void Cn::ApplyPush(const LogTailPush& push) {
+  push_seq_ = push.seq();
   silent_ticks_ = 0;
   for (const LogTailEntry& e : push.entries()) {
     const storage::Timestamp ts = storage::FromProto(e.commit_ts());
@@ -588,7 +619,7 @@ void Cn::Receive(sim::NodeId from, std::string_view bytes) {
       Begin(from, m.txn_request());
       break;
     case Message::kLogtail:
-      OnLogTail(m.logtail());
+      OnLogTail(std::move(*m.mutable_logtail()));
       break;
     case Message::kCommitReply:
       OnCommitReply(m.commit_reply());

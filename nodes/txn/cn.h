@@ -146,7 +146,9 @@ class Cn : public sim::Node {
 
   // LogTail.
   void Subscribe();
-  void OnLogTail(const LogTailPush& push);
+  void OnLogTail(LogTailPush push);
+  void ApplySnapshot(const LogTailPush& push);
+  void ApplyPush(const LogTailPush& push);
   void WaitWatermark(uint64_t id, storage::Timestamp ts, Then then);
   void CheckSubscription();
 
@@ -165,6 +167,8 @@ class Cn : public sim::Node {
   uint64_t push_seq_ = 0;
   uint64_t subscription_ = 0;  // The current subscription; pushes of older ones are ignored.
   int silent_ticks_ = 0;       // Subscription checks since the last push.
+  // Pushes of the current subscription that arrived ahead of the next one expected, by seq.
+  absl::btree_map<uint64_t, LogTailPush> pending_pushes_;
   storage::Timestamp watermark_ = storage::Timestamp::Min();
   // The LogTail applied so far, less the versions the loaded objects hold (dropped once
   // every listed object is merged into base_).
