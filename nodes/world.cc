@@ -64,6 +64,7 @@ void World::AddClient(sim::NodeId id, std::string name, Factory factory) {
 void World::Add(sim::NodeId id, std::string name, Factory factory, bool server) {
   HC_ASSERT_MSG(!envs_.contains(id), "node added twice");
   sim::Rng clock_rng = clock_rng_.Child("node", id);
+  if (clocks_.size() <= id) clocks_.resize(id + 1);
   clocks_[id] = std::make_unique<clock::PhysicalClock>(
       clock::PhysicalClock::Random(clock_rng, options_.max_clock_offset));
   oracle_.Register(id, clocks_[id].get());
@@ -79,9 +80,8 @@ void World::Add(sim::NodeId id, std::string name, Factory factory, bool server) 
 }
 
 clock::PhysicalClock& World::physical_clock(sim::NodeId id) {
-  auto it = clocks_.find(id);
-  HC_ASSERT(it != clocks_.end());
-  return *it->second;
+  HC_ASSERT(id < clocks_.size() && clocks_[id] != nullptr);
+  return *clocks_[id];
 }
 
 sim::FaultTopology World::topology() const {

@@ -85,7 +85,8 @@ class World : public sim::FaultTarget {
   sim::DiskSet disks_;
   clock::TrueTimeOracle oracle_;
   sim::Rng clock_rng_;
-  absl::btree_map<sim::NodeId, std::unique_ptr<clock::PhysicalClock>> clocks_;
+  // By node id (ids are dense small integers); null for ids never added.
+  std::vector<std::unique_ptr<clock::PhysicalClock>> clocks_;
   absl::btree_map<sim::NodeId, std::unique_ptr<Env>> envs_;
   std::vector<sim::NodeId> servers_;
   std::vector<sim::NodeId> all_;

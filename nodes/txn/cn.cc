@@ -135,6 +135,8 @@ void Cn::ApplyPush(const LogTailPush& push) {
   if (push.has_objects()) {
     objects_.assign(push.objects().begin(), push.objects().end());
     objects_cover_ = storage::FromProto(push.objects_cover());
+    objects_merged_ = false;
+    if (objects_ == base_objects_) ObjectsMerged();
   }
   const storage::Timestamp mark = storage::FromProto(push.watermark());
   if (mark > watermark_ || push.snapshot()) watermark_ = mark;
@@ -164,13 +166,13 @@ void Cn::WaitWatermark(uint64_t id, storage::Timestamp ts, Then then) {
 
 // --- Transactions -----------------------------------------------------------------------
 
-void Cn::Begin(sim::NodeId client, const TxnRequest& request) {
+void Cn::Begin(sim::NodeId client, TxnRequest& request) {
   const uint64_t seq = incarnation_bits_ | next_txn_++;
   Txn& t = txns_[seq];
   t.id = {.cn = env_.id(), .seq = seq};
   t.client = client;
   t.req = request.req();
-  t.ops.assign(request.ops().begin(), request.ops().end());
+  t.ops.Swap(request.mutable_ops());
   if (options_.isolation == Isolation::kSnapshot) {
     t.snapshot = clock_.Now();
     WaitWatermark(seq, t.snapshot, [this, seq] { RunOp(seq); });
@@ -179,10 +181,28 @@ void Cn::Begin(sim::NodeId client, const TxnRequest& request) {
   RunOp(seq);
 }
 
+// Statements that complete at once (a read of loaded data, say) call RunOp again from
+// inside Step; that call only marks the loop to go on, so a transaction of many statements
+// runs in a loop rather than in a recursion as deep as its statement count.
 void Cn::RunOp(uint64_t id) {
   Txn* t = Find(id);
   if (t == nullptr) return;
-  if (t->next_op == t->ops.size()) {
+  if (t->stepping) {
+    t->step_again = true;
+    return;
+  }
+  t->stepping = true;
+  do {
+    t->step_again = false;
+    Step(id);
+    t = Find(id);  // Step may finish the transaction (or other ones may have been added).
+  } while (t != nullptr && t->step_again);
+  if (t != nullptr) t->stepping = false;
+}
+
+void Cn::Step(uint64_t id) {
+  Txn* t = Find(id);
+  if (t->next_op == static_cast<size_t>(t->ops.size())) {
     Commit(id);
     return;
   }
@@ -194,41 +214,48 @@ void Cn::RunOp(uint64_t id) {
   Execute(id);
 }
 
+// Moves to the next statement once the current one has its result.
+void Cn::NextOp(uint64_t id) {
+  if (Txn* t = Find(id)) {
+    ++t->next_op;
+    RunOp(id);
+  }
+}
+
+// The statement being executed: ops[next_op] until it completes, so callbacks find it by
+// the transaction's id rather than carrying a copy.
+const Op& Cn::CurrentOp(const Txn& t) const { return t.ops[static_cast<int>(t.next_op)]; }
+
 void Cn::Execute(uint64_t id) {
   Txn* t = Find(id);
   if (t == nullptr) return;
-  const Op op = t->ops[t->next_op];
+  const Op& op = CurrentOp(*t);
   switch (op.kind()) {
     case Op::READ:
       ReadKey(id, op.key(), [this, id](std::optional<std::string> v) {
         Txn* t = Find(id);
         if (t == nullptr) return;
-        OpResult* r = &t->results.emplace_back();
+        OpResult* r = t->results.Add();
         r->set_has_value(v.has_value());
-        if (v.has_value()) r->set_value(*v);
-        ++t->next_op;
-        RunOp(id);
+        if (v.has_value()) r->set_value(*std::move(v));
+        NextOp(id);
       });
       return;
     case Op::PUT:
     case Op::DELETE: {
-      auto write = [this, id, op] {
+      auto write = [this, id] {
         Txn* t = Find(id);
         if (t == nullptr) return;
         if (!t->first_write_snapshot) t->first_write_snapshot = t->snapshot;
-        t->results.emplace_back();
+        t->results.Add();
+        const Op& op = CurrentOp(*t);
         WriteWorkspace(id, op.key(),
                        op.kind() == Op::PUT ? std::optional<std::string>(op.value()) : std::nullopt,
-                       [this, id] {
-                         if (Txn* t = Find(id)) {
-                           ++t->next_op;
-                           RunOp(id);
-                         }
-                       });
+                       [this, id] { NextOp(id); });
       };
       if (options_.mode == Mode::kPessimistic && options_.isolation == Isolation::kSnapshot) {
-        LockKey(id, op.key(), [this, id, key = op.key(), write = std::move(write)]() mutable {
-          AfterLock(id, key, std::move(write));
+        LockKey(id, op.key(), [this, id, write = std::move(write)]() mutable {
+          if (Txn* t = Find(id)) AfterLock(id, CurrentOp(*t).key(), std::move(write));
         });
       } else if (options_.mode == Mode::kPessimistic) {
         LockKey(id, op.key(), std::move(write));  // RC: a blind write needs no fresh snapshot.
@@ -239,9 +266,9 @@ void Cn::Execute(uint64_t id) {
     }
     default:
       if (options_.mode == Mode::kPessimistic) {
-        LockKey(id, op.key(), [this, id, op] { ReadModifyWrite(id, op); });
+        LockKey(id, op.key(), [this, id] { ReadModifyWrite(id); });
       } else {
-        ReadModifyWrite(id, op);
+        ReadModifyWrite(id);
       }
       return;
   }
@@ -259,39 +286,52 @@ void Cn::AfterLock(uint64_t id, const std::string& key, Then then) {
     return;
   }
   const storage::Timestamp locked_at = clock_.Now();
-  WaitWatermark(id, locked_at, [this, id, key, locked_at, then = std::move(then)]() mutable {
+  WaitWatermark(id, locked_at, [this, id, locked_at, then = std::move(then)]() mutable {
     if (Find(id) == nullptr) return;
-    LoadObjects([this, id, key, locked_at, then = std::move(then)]() mutable {
-      Txn* t = Find(id);
-      if (t == nullptr) return;
-      if (NewestCommitTs(key) >= t->snapshot) {
-        if (options_.isolation == Isolation::kSnapshot) {
-          Finish(id, TxnReply::ABORTED, "write conflict after lock");
-          return;
-        }
-        if (!options_.bugs.rc_lost_update) t->snapshot = locked_at;
-      }
-      then();
+    if (objects_merged_) {
+      CheckAfterLock(id, locked_at, std::move(then));
+      return;
+    }
+    LoadObjects([this, id, locked_at, then = std::move(then)]() mutable {
+      CheckAfterLock(id, locked_at, std::move(then));
     });
   });
 }
 
-void Cn::ReadModifyWrite(uint64_t id, const Op& op) {
-  auto read_and_apply = [this, id, op] {
-    if (Find(id) == nullptr) return;
-    ReadKey(id, op.key(), [this, id, op](std::optional<std::string> v) { ApplyOp(id, op, v); });
+void Cn::CheckAfterLock(uint64_t id, storage::Timestamp locked_at, Then then) {
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  if (NewestCommitTs(CurrentOp(*t).key()) >= t->snapshot) {
+    if (options_.isolation == Isolation::kSnapshot) {
+      Finish(id, TxnReply::ABORTED, "write conflict after lock");
+      return;
+    }
+    if (!options_.bugs.rc_lost_update) t->snapshot = locked_at;
+  }
+  then();
+}
+
+void Cn::ReadModifyWrite(uint64_t id) {
+  auto read_and_apply = [this, id] {
+    Txn* t = Find(id);
+    if (t == nullptr) return;
+    ReadKey(id, CurrentOp(*t).key(),
+            [this, id](std::optional<std::string> v) { ApplyOp(id, std::move(v)); });
   };
   if (options_.mode == Mode::kOptimistic) {
     read_and_apply();
     return;
   }
-  AfterLock(id, op.key(), std::move(read_and_apply));
+  Txn* t = Find(id);
+  if (t == nullptr) return;
+  AfterLock(id, CurrentOp(*t).key(), std::move(read_and_apply));
 }
 
-void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) {
+void Cn::ApplyOp(uint64_t id, std::optional<std::string> current) {
   Txn* t = Find(id);
   if (t == nullptr) return;
   if (!t->first_write_snapshot) t->first_write_snapshot = t->snapshot;
+  const Op& op = CurrentOp(*t);
   std::optional<std::string> next;
   OpResult result;
   switch (op.kind()) {
@@ -315,9 +355,8 @@ void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) 
           return;
         }
         result.set_value("short");
-        t->results.push_back(result);
-        ++t->next_op;
-        RunOp(id);
+        *t->results.Add() = std::move(result);
+        NextOp(id);
         return;
       }
       next = absl::StrCat(have - op.delta());
@@ -327,13 +366,8 @@ void Cn::ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current) 
     default:
       HC_ASSERT_MSG(false, "not a read-modify-write op");
   }
-  t->results.push_back(result);
-  WriteWorkspace(id, op.key(), next, [this, id] {
-    if (Txn* t = Find(id)) {
-      ++t->next_op;
-      RunOp(id);
-    }
-  });
+  *t->results.Add() = std::move(result);
+  WriteWorkspace(id, op.key(), std::move(next), [this, id] { NextOp(id); });
 }
 
 void Cn::WriteWorkspace(uint64_t id, const std::string& key, std::optional<std::string> value,
@@ -386,7 +420,13 @@ void Cn::ReadKey(uint64_t id, const std::string& key, ValueThen then) {
       return;
     }
   }
-  ReadCommitted(key, t->snapshot, std::move(then));
+  if (objects_merged_) {
+    then(ReadCommitted(key, t->snapshot));
+    return;
+  }
+  LoadObjects([this, key, snapshot = t->snapshot, then = std::move(then)]() mutable {
+    then(ReadCommitted(key, snapshot));
+  });
 }
 
 void Cn::LoadObjects(Then then) {
@@ -397,7 +437,7 @@ void Cn::LoadObjects(Then then) {
     base_objects_.clear();
   }
   if (base_objects_.size() == objects_.size()) {
-    if (objects_cover_ >= tail_.truncated_below()) tail_.Truncate(objects_cover_.Next());
+    ObjectsMerged();
     then();
     return;
   }
@@ -420,6 +460,12 @@ void Cn::LoadObjects(Then then) {
   });
 }
 
+// base_ now holds every listed object, so the LogTail versions they cover can go.
+void Cn::ObjectsMerged() {
+  objects_merged_ = true;
+  if (objects_cover_ >= tail_.truncated_below()) tail_.Truncate(objects_cover_.Next());
+}
+
 // Entries come key ascending and newest first, so walking them backwards applies each
 // key's versions oldest first, as the table requires. A version base_ already has (an
 // object overlapping an earlier one) is skipped.
@@ -433,15 +479,15 @@ void Cn::MergeObject(const storage::ObjectReader& object) {
   }
 }
 
-void Cn::ReadCommitted(const std::string& key, storage::Timestamp snapshot, ValueThen then) {
-  LoadObjects([this, key, snapshot, then = std::move(then)]() mutable {
-    std::optional<storage::Version> best = tail_.ReadVersion(key, snapshot);
-    std::optional<storage::Version> flushed = base_.ReadVersion(key, snapshot);
-    if (flushed.has_value() && (!best.has_value() || flushed->commit_ts > best->commit_ts)) {
-      best = std::move(flushed);
-    }
-    then(best.has_value() ? std::move(best->value) : std::nullopt);
-  });
+std::optional<std::string> Cn::ReadCommitted(const std::string& key,
+                                             storage::Timestamp snapshot) const {
+  HC_ASSERT(objects_merged_);
+  std::optional<storage::Version> best = tail_.ReadVersion(key, snapshot);
+  std::optional<storage::Version> flushed = base_.ReadVersion(key, snapshot);
+  if (flushed.has_value() && (!best.has_value() || flushed->commit_ts > best->commit_ts)) {
+    best = std::move(flushed);
+  }
+  return best.has_value() ? std::move(best->value) : std::nullopt;
 }
 
 storage::Timestamp Cn::NewestCommitTs(const std::string& key) const {
@@ -603,7 +649,7 @@ void Cn::Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
   r->set_outcome(outcome);
   r->set_reason(std::move(reason));
   if (outcome == TxnReply::COMMITTED) {
-    for (OpResult& result : t->results) *r->add_results() = std::move(result);
+    r->mutable_results()->Swap(&t->results);
     *r->mutable_commit_ts() = storage::ToProto(commit_ts);
   }
   SendMessage(env_, t->client, m);
@@ -616,7 +662,7 @@ void Cn::Receive(sim::NodeId from, std::string_view bytes) {
   if (!ParseMessage(bytes, &m)) return;
   switch (m.kind_case()) {
     case Message::kTxnRequest:
-      Begin(from, m.txn_request());
+      Begin(from, *m.mutable_txn_request());
       break;
     case Message::kLogtail:
       OnLogTail(std::move(*m.mutable_logtail()));

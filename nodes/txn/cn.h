@@ -93,9 +93,9 @@ class Cn : public sim::Node {
     storage::TxnId id;
     sim::NodeId client = sim::kNoNode;
     uint64_t req = 0;
-    std::vector<Op> ops;
+    google::protobuf::RepeatedPtrField<Op> ops;  // Taken from the request, not copied.
     size_t next_op = 0;
-    std::vector<OpResult> results;
+    google::protobuf::RepeatedPtrField<OpResult> results;  // Handed to the reply.
     storage::Timestamp snapshot;
     std::optional<storage::Timestamp> first_write_snapshot;
     absl::btree_map<std::string, std::optional<std::string>> workspace;
@@ -109,15 +109,21 @@ class Cn : public sim::Node {
     int lock_retries_left = 0;
     sim::TimerId timer;  // Lock wait or commit retry.
     bool committing = false;
+    bool stepping = false;    // RunOp's loop is on the stack.
+    bool step_again = false;  // A statement completed inside it: run the next one.
   };
 
   // Transactions.
-  void Begin(sim::NodeId client, const TxnRequest& request);
+  void Begin(sim::NodeId client, TxnRequest& request);
   void RunOp(uint64_t id);
+  void Step(uint64_t id);
+  void NextOp(uint64_t id);
+  const Op& CurrentOp(const Txn& t) const;
   void Execute(uint64_t id);
   void AfterLock(uint64_t id, const std::string& key, Then then);
-  void ReadModifyWrite(uint64_t id, const Op& op);
-  void ApplyOp(uint64_t id, const Op& op, std::optional<std::string> current);
+  void CheckAfterLock(uint64_t id, storage::Timestamp locked_at, Then then);
+  void ReadModifyWrite(uint64_t id);
+  void ApplyOp(uint64_t id, std::optional<std::string> current);
   void WriteWorkspace(uint64_t id, const std::string& key, std::optional<std::string> value,
                       Then then);
   void Spill(uint64_t id, Then then);
@@ -130,10 +136,14 @@ class Cn : public sim::Node {
 
   // Reads.
   void ReadKey(uint64_t id, const std::string& key, ValueThen then);
-  void ReadCommitted(const std::string& key, storage::Timestamp snapshot, ValueThen then);
+  // The committed value at `snapshot` from the LogTail and the merged objects (all loaded).
+  std::optional<std::string> ReadCommitted(const std::string& key,
+                                           storage::Timestamp snapshot) const;
   // The newest committed version's timestamp of `key` (Min if none), from loaded data.
   storage::Timestamp NewestCommitTs(const std::string& key) const;
+  // Runs `then` once every listed object is merged into base_.
   void LoadObjects(Then then);
+  void ObjectsMerged();
   void MergeObject(const storage::ObjectReader& object);
   // The lowest seq this incarnation may still send a commit for (CommitRequest).
   uint64_t DecidedBelow() const;
@@ -180,6 +190,7 @@ class Cn : public sim::Node {
   // base_objects_ is a prefix of objects_ whenever LoadObjects finishes.
   storage::VersionedTable base_;
   std::vector<std::string> base_objects_;
+  bool objects_merged_ = true;  // base_objects_ == objects_: reads need no fetch.
   struct Waiter {
     uint64_t txn;
     Then then;
