@@ -100,6 +100,13 @@ expect 2 "register bug on cluster" -- "$hindcast" run --system=cluster --bug=ack
 one_line_error "register bug on cluster"
 expect 2 "bad system" -- "$hindcast" run --system=mainframe
 one_line_error "bad system"
+expect 2 "one account" -- "$hindcast" run --system=cluster --accounts=1
+one_line_error "one account"
+expect 2 "accounts outside bank" -- "$hindcast" run --system=cluster --workload=counter --accounts=9
+one_line_error "accounts outside bank"
+contains "$tmp/err" 'bank workload only' "accounts outside bank named"
+expect 0 "more accounts" -- "$hindcast" run --system=cluster --accounts=40 --faults=none --seed=2
+contains "$tmp/out" 'accounts=40' "accounts in the scenario line"
 
 # Bad input: one line on stderr naming the problem, exit 2, no output file written.
 expect 2 "no command" -- "$hindcast"

@@ -24,15 +24,17 @@ ABSL_FLAG(std::string, mode, "pessimistic",
 ABSL_FLAG(int32_t, cns, 3, "Compute nodes (cluster).");
 ABSL_FLAG(int32_t, txns, 20, "Transactions per client (cluster).");
 ABSL_FLAG(uint64_t, spill, 1 << 20, "Workspace spill threshold in bytes (cluster).");
+ABSL_FLAG(int32_t, accounts, 0,
+          "Accounts the bank workload's transfers spread over (cluster; 0: the default, 5).");
 ABSL_FLAG(std::string, plan, "",
           "A fault plan textproto (FaultPlanProto) to use instead of the generated one.");
 
 namespace hindcast::cli {
 
 const std::vector<std::string>& ScenarioFlagNames() {
-  static const std::vector<std::string> kNames = {"system", "faults", "bug",      "clients",
-                                                  "ops",    "plan",   "workload", "isolation",
-                                                  "mode",   "cns",    "txns",     "spill"};
+  static const std::vector<std::string> kNames = {
+      "system",    "faults", "bug", "clients", "ops",   "plan",    "workload",
+      "isolation", "mode",   "cns", "txns",    "spill", "accounts"};
   return kNames;
 }
 
@@ -60,6 +62,10 @@ absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
     s.set_cns(static_cast<uint32_t>(cns));
     s.set_txns_per_client(static_cast<uint32_t>(txns));
     s.set_spill_threshold_bytes(absl::GetFlag(FLAGS_spill));
+    if (absl::GetFlag(FLAGS_accounts) < 0) {
+      return absl::InvalidArgumentError("--accounts must be at least 2");
+    }
+    s.set_accounts(static_cast<uint32_t>(absl::GetFlag(FLAGS_accounts)));
   } else {
     s.set_ops_per_client(static_cast<uint32_t>(ops));
   }

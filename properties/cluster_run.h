@@ -39,6 +39,7 @@ struct ClusterScenario {
   int clients = 3;
   int txns_per_client = 20;
   size_t spill_threshold_bytes = 1 << 20;
+  int accounts = 5;  // bank only.
   // The planted application bug: inventory reserves with a check transaction and an update
   // transaction instead of one RESERVE.
   bool bug_inventory_check_then_update = false;

@@ -119,12 +119,14 @@ Known FromOutcome(TxnOutcome o) {
 class Bank : public ClusterWorkload {
  public:
   explicit Bank(const ClusterScenario& s)
-      : snapshot_reads_(s.isolation == nodes::txn::Isolation::kSnapshot) {}
+      : accounts_(s.accounts), snapshot_reads_(s.isolation == nodes::txn::Isolation::kSnapshot) {
+    HC_ASSERT(accounts_ >= 2);
+  }
 
   std::vector<Op> NextTxn(const ClientTurn& turn, sim::Rng& rng) override {
     if (rng.Chance(1, 4)) return ReadAll({});
-    const int a = static_cast<int>(rng.Uniform(kAccounts));
-    const int b = (a + 1 + static_cast<int>(rng.Uniform(kAccounts - 1))) % kAccounts;
+    const int a = static_cast<int>(rng.Uniform(accounts_));
+    const int b = (a + 1 + static_cast<int>(rng.Uniform(accounts_ - 1))) % accounts_;
     const int64_t amount = rng.UniformRange(1, 10);
     return {MakeOp(Op::ADD, Key("acct", a), "", -amount),
             MakeOp(Op::ADD, Key("acct", b), "", amount),
@@ -158,7 +160,7 @@ class Bank : public ClusterWorkload {
       return;
     }
     for (size_t i = 0; i < committed_markers_.size(); ++i) {
-      if (!Result(reply, kAccounts + i).has_value()) {
+      if (!Result(reply, accounts_ + i).has_value()) {
         Fail(absl::StrCat("durability: the acknowledged transfer that wrote ",
                           committed_markers_[i], " is gone after all nodes restarted"));
         return;
@@ -167,27 +169,26 @@ class Bank : public ClusterWorkload {
   }
 
  private:
-  static constexpr int kAccounts = 5;
-
-  static std::vector<Op> ReadAll(const std::vector<std::string>& markers) {
+  std::vector<Op> ReadAll(const std::vector<std::string>& markers) const {
     std::vector<Op> ops;
-    for (int i = 0; i < kAccounts; ++i) ops.push_back(MakeOp(Op::READ, Key("acct", i)));
+    for (int i = 0; i < accounts_; ++i) ops.push_back(MakeOp(Op::READ, Key("acct", i)));
     for (const std::string& m : markers) ops.push_back(MakeOp(Op::READ, m));
     return ops;
   }
-  static int64_t Sum(const TxnReply& r) {
+  int64_t Sum(const TxnReply& r) const {
     int64_t sum = 0;
-    for (size_t i = 0; i < kAccounts; ++i) sum += AsInt(Result(r, i));
+    for (int i = 0; i < accounts_; ++i) sum += AsInt(Result(r, i));
     return sum;
   }
-  static std::string Balances(const TxnReply& r) {
+  std::string Balances(const TxnReply& r) const {
     std::vector<std::string> parts;
-    for (size_t i = 0; i < kAccounts; ++i) {
+    for (int i = 0; i < accounts_; ++i) {
       parts.push_back(absl::StrCat(Key("acct", static_cast<int64_t>(i)), "=", AsInt(Result(r, i))));
     }
     return absl::StrJoin(parts, " ");
   }
 
+  const int accounts_;
   const bool snapshot_reads_;
   std::vector<std::string> committed_markers_;
 };

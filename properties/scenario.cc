@@ -21,6 +21,7 @@ namespace {
 // Limits on hand-written scenarios, so a typo cannot ask for a run that never ends.
 constexpr uint32_t kClientsMax = 64;
 constexpr uint32_t kOpsPerClientMax = 100'000;
+constexpr uint32_t kAccountsMax = 4096;
 constexpr size_t kFaultActionsMax = 10'000;
 constexpr int64_t kFaultTimeMaxNs = int64_t{3600} * 1'000'000'000;
 
@@ -237,6 +238,7 @@ Scenario ToProto(const ClusterScenario& c) {
   s.set_cns(static_cast<uint32_t>(c.cns));
   s.set_txns_per_client(static_cast<uint32_t>(c.txns_per_client));
   s.set_spill_threshold_bytes(c.spill_threshold_bytes);
+  if (c.workload == "bank") s.set_accounts(static_cast<uint32_t>(c.accounts));
   if (c.plan.has_value()) *s.mutable_plan() = ToProto(*c.plan);
   return s;
 }
@@ -376,6 +378,16 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
   if (s.cns() != 0) c.cns = static_cast<int>(s.cns());
   if (s.txns_per_client() != 0) c.txns_per_client = static_cast<int>(s.txns_per_client());
   if (s.spill_threshold_bytes() != 0) c.spill_threshold_bytes = s.spill_threshold_bytes();
+  if (s.accounts() != 0) {
+    if (c.workload != "bank") {
+      return absl::InvalidArgumentError("accounts applies to the bank workload only");
+    }
+    if (s.accounts() < 2 || s.accounts() > kAccountsMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("accounts must be between 2 and ", kAccountsMax));
+    }
+    c.accounts = static_cast<int>(s.accounts());
+  }
   if (s.has_plan()) {
     const int node_count = nodes::txn::Cluster::kFirstCn + c.cns + c.clients;
     absl::StatusOr<sim::FaultPlan> plan = FromProto(s.plan(), node_count);
@@ -440,7 +452,9 @@ std::string DescribeScenario(const Scenario& s) {
         " mode=", c.mode == nodes::txn::Mode::kPessimistic ? "pessimistic" : "optimistic",
         " faults=", Sv(sim::FaultProfileName(c.faults)),
         " bug=", s.bug().empty() ? "none" : s.bug(), " cns=", c.cns, " clients=", c.clients,
-        " txns=", c.txns_per_client, " spill=", c.spill_threshold_bytes, " seed=", c.seed);
+        " txns=", c.txns_per_client,
+        c.workload == "bank" ? absl::StrCat(" accounts=", c.accounts) : "",
+        " spill=", c.spill_threshold_bytes, " seed=", c.seed);
   }
   const RegisterScenario r = *ToRegisterScenario(s);
   return absl::StrCat("system=register faults=", Sv(sim::FaultProfileName(r.faults)),
