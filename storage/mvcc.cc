@@ -135,6 +135,33 @@ size_t VersionedTable::Truncate(Timestamp below) {
   return dropped;
 }
 
+size_t VersionedTable::MoveBelow(Timestamp below, VersionedTable* older) {
+  HC_ASSERT(older != nullptr && older != this);
+  size_t moved = 0;
+  for (auto it = chains_.begin(); it != chains_.end();) {
+    Chain& chain = it->second;
+    const size_t count = FirstAtOrAbove(chain, below);
+    if (count > 0) {
+      auto to = older->chains_.find(it->first);
+      if (to == older->chains_.end()) to = older->chains_.emplace(it->first, Chain{}).first;
+      Chain& target = to->second;
+      HC_ASSERT_MSG(target.empty() || target.back().commit_ts < chain.front().commit_ts,
+                    "moved versions must be newer than the older table's");
+      HC_ASSERT(chain.front().commit_ts >= older->truncated_below_);
+      target.insert(target.end(), std::make_move_iterator(chain.begin()),
+                    std::make_move_iterator(chain.begin() + static_cast<ptrdiff_t>(count)));
+      chain.erase(chain.begin(), chain.begin() + static_cast<ptrdiff_t>(count));
+      older->version_count_ += count;
+      moved += count;
+    }
+    it = chain.empty() ? chains_.erase(it) : std::next(it);
+  }
+  HC_ASSERT(moved <= version_count_);
+  version_count_ -= moved;
+  truncated_below_ = std::max(truncated_below_, below);
+  return moved;
+}
+
 void VersionedTable::ForEachVersion(
     absl::FunctionRef<void(std::string_view key, const Version&)> fn) const {
   ForEachVersionIn(Timestamp::Min(), Timestamp::Max(), fn);

@@ -99,6 +99,13 @@ class VersionedTable {
   // number of versions dropped.
   size_t Truncate(Timestamp below);
 
+  // Moves every version with commit ts < `below` into `older`, whose versions of each key
+  // must all be older than the moved ones (it holds an earlier part of the same history),
+  // then raises truncated_below() as Truncate does. Afterwards, for every key and snapshot,
+  // the newer of this table's and `older`'s visible versions is what this table alone gave
+  // before. Returns the number of versions moved.
+  size_t MoveBelow(Timestamp below, VersionedTable* older);
+
   // Calls fn for every version, by key ascending and, within a key, commit ts descending
   // (newest first): the entry order of flush objects (storage/object.h), so a flush is a
   // straight copy. The table must not be modified from within fn.

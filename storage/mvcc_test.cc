@@ -347,5 +347,38 @@ RC_GTEST_PROP(VersionedTableProperty,
   }
 }
 
+RC_GTEST_PROP(VersionedTableProperty, MoveBelowSplitsATableWithoutChangingAnyRead,
+              (const std::vector<std::tuple<uint8_t, uint8_t, bool>>& applies, uint8_t cut,
+               uint8_t first_cut)) {
+  VersionedTable full;
+  const std::vector<std::string> keys = ModelKeys();
+  for (const auto& [key_index, step, tombstone] : applies) {
+    const std::string& key = keys[key_index % keys.size()];
+    const std::optional<Timestamp> newest = full.NewestCommitTs(key);
+    Timestamp ts = std::max(SmallTs(step), Timestamp::Min().Next());
+    if (newest.has_value()) ts = std::max(ts, newest->Next());
+    full.Apply(key, ts, tombstone ? std::nullopt : std::optional<std::string_view>("v"));
+  }
+  // Two moves, as a CN makes as objects arrive: the second appends to what the first moved.
+  VersionedTable newer = full;
+  VersionedTable older;
+  const Timestamp below = std::max(SmallTs(cut), SmallTs(first_cut));
+  const size_t first = newer.MoveBelow(std::min(SmallTs(cut), SmallTs(first_cut)), &older);
+  const size_t second = newer.MoveBelow(below, &older);
+  newer.CheckInvariants();
+  older.CheckInvariants();
+  RC_ASSERT(first + second == older.version_count());
+  RC_ASSERT(newer.version_count() + older.version_count() == full.version_count());
+  RC_ASSERT(newer.truncated_below() == below);
+  for (const std::string& key : keys) {
+    for (Timestamp s : EverySnapshot()) {
+      std::optional<Version> a = newer.ReadVersion(key, s);
+      const std::optional<Version> b = older.ReadVersion(key, s);
+      if (b.has_value() && (!a.has_value() || b->commit_ts > a->commit_ts)) a = b;
+      RC_ASSERT(a == full.ReadVersion(key, s));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace hindcast::storage

@@ -114,6 +114,7 @@ void Cn::ApplySnapshot(const LogTailPush& push) {
                .a = 30,
                .b = static_cast<uint64_t>(push.entries_size())});
   tail_ = storage::VersionedTable();
+  snapshot_objects_ = static_cast<size_t>(push.objects_size());  // Their commits are not in it.
   tn_epoch_ = push.epoch();
   subscribed_ = true;
   ApplyPush(push);
@@ -136,7 +137,7 @@ void Cn::ApplyPush(const LogTailPush& push) {
     objects_.assign(push.objects().begin(), push.objects().end());
     objects_cover_ = storage::FromProto(push.objects_cover());
     objects_merged_ = false;
-    if (objects_ == base_objects_) ObjectsMerged();
+    (void)MergeLocally();  // The rest is fetched when a read needs it.
   }
   const storage::Timestamp mark = storage::FromProto(push.watermark());
   if (mark > watermark_ || push.snapshot()) watermark_ = mark;
@@ -429,15 +430,29 @@ void Cn::ReadKey(uint64_t id, const std::string& key, ValueThen then) {
   });
 }
 
-void Cn::LoadObjects(Then then) {
+// Brings base_ up to the object list as far as it can without fetching: starts over when
+// the list is not an extension of what was merged (a new TN's snapshot), and takes objects
+// flushed after this subscription's snapshot from the LogTail itself, which holds every
+// commit they do (pushes apply in order, and an object list is pushed after the commits it
+// covers). Returns whether every listed object is now merged.
+bool Cn::MergeLocally() {
   const bool prefix = base_objects_.size() <= objects_.size() &&
                       std::equal(base_objects_.begin(), base_objects_.end(), objects_.begin());
-  if (!prefix) {  // The list was replaced (a new TN's snapshot): merge it afresh.
+  if (!prefix) {
     base_ = storage::VersionedTable();
     base_objects_.clear();
   }
-  if (base_objects_.size() == objects_.size()) {
-    ObjectsMerged();
+  if (base_objects_.size() >= snapshot_objects_ && base_objects_.size() < objects_.size()) {
+    tail_.MoveBelow(objects_cover_.Next(), &base_);
+    base_objects_ = objects_;
+  }
+  if (base_objects_.size() < objects_.size()) return false;
+  ObjectsMerged();
+  return true;
+}
+
+void Cn::LoadObjects(Then then) {
+  if (MergeLocally()) {
     then();
     return;
   }

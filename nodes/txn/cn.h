@@ -143,6 +143,7 @@ class Cn : public sim::Node {
   storage::Timestamp NewestCommitTs(const std::string& key) const;
   // Runs `then` once every listed object is merged into base_.
   void LoadObjects(Then then);
+  bool MergeLocally();
   void ObjectsMerged();
   void MergeObject(const storage::ObjectReader& object);
   // The lowest seq this incarnation may still send a commit for (CommitRequest).
@@ -191,6 +192,9 @@ class Cn : public sim::Node {
   storage::VersionedTable base_;
   std::vector<std::string> base_objects_;
   bool objects_merged_ = true;  // base_objects_ == objects_: reads need no fetch.
+  // The objects listed in the subscription's snapshot, whose commits the LogTail lacks; the
+  // ones after them are merged from the LogTail rather than fetched.
+  size_t snapshot_objects_ = 0;
   struct Waiter {
     uint64_t txn;
     Then then;
