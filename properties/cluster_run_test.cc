@@ -159,7 +159,7 @@ INSTANTIATE_TEST_SUITE_P(
                         [](nodes::txn::ClusterBugs& b) { b.cn.read_before_watermark = true; }),
                 200},
         BugCase{"hlc_no_update_on_receive",
-                WithBug({.workload = "counter", .isolation = Isolation::kReadCommitted},
+                WithBug({.workload = "profile", .isolation = Isolation::kReadCommitted},
                         [](nodes::txn::ClusterBugs& b) { b.hlc_no_update_on_receive = true; }),
                 50},
         BugCase{"ack_before_quorum",

@@ -107,7 +107,7 @@ void Cn::OnLogTail(LogTailPush push) {
 void Cn::ApplySnapshot(const LogTailPush& push) {
   if (!fenced_ && options_.mode == Mode::kPessimistic) {
     // The TN now refuses the previous incarnation's commits, so its locks can go.
-    Unlock({.cn = env_.id(), .seq = incarnation_bits_});
+    Unlock({.cn = env_.id(), .seq = incarnation_bits_}, std::nullopt);
   }
   fenced_ = true;
   env_.Record({.kind = sim::EventKind::kNodeState,
@@ -276,9 +276,10 @@ void Cn::Execute(uint64_t id) {
 }
 
 // After a pessimistic lock the statement must work on the newest committed value: wait
-// until the LogTail covers the grant, then if the key changed after the snapshot, SI aborts
-// (first committer wins; this holds for blind writes too, or two transactions that read
-// the same version could both overwrite it) and RC moves the statement's snapshot forward.
+// until the LogTail covers the key's last commit, which the grant bounds, then if the key
+// changed after the snapshot, SI aborts (first committer wins; this holds for blind writes
+// too, or two transactions that read the same version could both overwrite it) and RC moves
+// the statement's snapshot past that commit.
 void Cn::AfterLock(uint64_t id, const std::string& key, Then then) {
   Txn* t = Find(id);
   if (t == nullptr) return;
@@ -286,20 +287,22 @@ void Cn::AfterLock(uint64_t id, const std::string& key, Then then) {
     then();
     return;
   }
-  const storage::Timestamp locked_at = clock_.Now();
-  WaitWatermark(id, locked_at, [this, id, locked_at, then = std::move(then)]() mutable {
+  auto lock = t->locked.find(key);
+  HC_ASSERT(lock != t->locked.end() && lock->second != storage::Timestamp::Max());
+  const storage::Timestamp seen_from = lock->second.Next();
+  WaitWatermark(id, seen_from, [this, id, seen_from, then = std::move(then)]() mutable {
     if (Find(id) == nullptr) return;
     if (objects_merged_) {
-      CheckAfterLock(id, locked_at, std::move(then));
+      CheckAfterLock(id, seen_from, std::move(then));
       return;
     }
-    LoadObjects([this, id, locked_at, then = std::move(then)]() mutable {
-      CheckAfterLock(id, locked_at, std::move(then));
+    LoadObjects([this, id, seen_from, then = std::move(then)]() mutable {
+      CheckAfterLock(id, seen_from, std::move(then));
     });
   });
 }
 
-void Cn::CheckAfterLock(uint64_t id, storage::Timestamp locked_at, Then then) {
+void Cn::CheckAfterLock(uint64_t id, storage::Timestamp seen_from, Then then) {
   Txn* t = Find(id);
   if (t == nullptr) return;
   if (NewestCommitTs(CurrentOp(*t).key()) >= t->snapshot) {
@@ -307,7 +310,7 @@ void Cn::CheckAfterLock(uint64_t id, storage::Timestamp locked_at, Then then) {
       Finish(id, TxnReply::ABORTED, "write conflict after lock");
       return;
     }
-    if (!options_.bugs.rc_lost_update) t->snapshot = locked_at;
+    if (!options_.bugs.rc_lost_update) t->snapshot = seen_from;
   }
   then();
 }
@@ -524,7 +527,8 @@ void Cn::LockKey(uint64_t id, const std::string& key, Then then) {
   t->lock_retries_left =
       static_cast<int>(options_.lock_wait_max.ns() / options_.lock_retry.ns()) - 1;
   lock_waits_[req] = {id, std::move(then)};
-  t->locked.insert(key);  // Released at the end whether or not it was granted.
+  // Released at the end whether or not it was granted.
+  t->locked.emplace(key, storage::Timestamp::Max());
   SendLock(id);
 }
 
@@ -576,12 +580,15 @@ void Cn::OnLockReply(const LockReply& r) {
     return;
   }
   t->bind_version = r.bind_version();
+  t->locked[t->lock_key] = storage::FromProto(r.last_commit());
   then();
 }
 
-void Cn::Unlock(const storage::TxnId& txn) {
+void Cn::Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts) {
   Message m;
   *m.mutable_unlock()->mutable_txn() = storage::ToProto(txn);
+  if (commit_ts.has_value())
+    *m.mutable_unlock()->mutable_commit_ts() = storage::ToProto(*commit_ts);
   *m.mutable_unlock()->mutable_hlc() = clock_.Stamp();
   SendMessage(env_, options_.lock_service, m);
 }
@@ -657,7 +664,11 @@ void Cn::Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
   HC_ASSERT(t != nullptr);
   env_.CancelTimer(t->timer);
   if (t->lock_req != 0) lock_waits_.erase(t->lock_req);
-  if (!t->locked.empty()) Unlock(t->id);
+  if (!t->locked.empty()) {
+    Unlock(t->id, outcome == TxnReply::COMMITTED && t->committing
+                      ? std::optional<storage::Timestamp>(commit_ts)
+                      : std::nullopt);
+  }
   Message m;
   TxnReply* r = m.mutable_txn_reply();
   r->set_req(t->req);

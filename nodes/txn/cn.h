@@ -102,7 +102,9 @@ class Cn : public sim::Node {
     size_t workspace_bytes = 0;
     std::vector<std::string> spills;  // Object names, oldest first.
     absl::btree_map<std::string, storage::ObjectReader> spill_cache;
-    absl::btree_set<std::string> locked;
+    // Keys locked (or asked for), each with its grant's bound on the key's last commit
+    // (LockReply::last_commit; Max until granted).
+    absl::btree_map<std::string, storage::Timestamp> locked;
     uint64_t bind_version = 0;
     uint64_t lock_req = 0;  // The lock request in flight, 0 if none.
     std::string lock_key;   // Its key.
@@ -121,7 +123,7 @@ class Cn : public sim::Node {
   const Op& CurrentOp(const Txn& t) const;
   void Execute(uint64_t id);
   void AfterLock(uint64_t id, const std::string& key, Then then);
-  void CheckAfterLock(uint64_t id, storage::Timestamp locked_at, Then then);
+  void CheckAfterLock(uint64_t id, storage::Timestamp seen_from, Then then);
   void ReadModifyWrite(uint64_t id);
   void ApplyOp(uint64_t id, std::optional<std::string> current);
   void WriteWorkspace(uint64_t id, const std::string& key, std::optional<std::string> value,
@@ -153,7 +155,7 @@ class Cn : public sim::Node {
   void LockKey(uint64_t id, const std::string& key, Then then);
   void SendLock(uint64_t id);
   void OnLockReply(const LockReply& r);
-  void Unlock(const storage::TxnId& txn);
+  void Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts);
 
   // LogTail.
   void Subscribe();

@@ -1,5 +1,7 @@
 #include "nodes/txn/lock_service.h"
 
+#include <algorithm>
+
 #include "nodes/wire.h"
 #include "sim/assert.h"
 #include "storage/pb_util.h"
@@ -9,6 +11,8 @@ namespace {
 
 // Wait-for chains longer than this are a bug, not a workload: every hop is a distinct txn.
 constexpr int kWaitChainMax = 1 << 16;
+// Keys whose last commit one generation remembers.
+constexpr size_t kLastCommitGeneration = 4096;
 
 }  // namespace
 
@@ -39,6 +43,9 @@ void LockService::Receive(sim::NodeId from, std::string_view bytes) {
       clock_.Observe(m.bind_reply().hlc());
       if (m.bind_reply().req() == bind_req_ && bind_version_ == 0) {
         bind_version_ = m.bind_reply().bind_version();
+        // The TN's clock is past every commit so far, including those of keys this
+        // incarnation never hears an unlock for.
+        last_commit_floor_ = std::max(last_commit_floor_, storage::FromProto(m.bind_reply().hlc()));
         env_.Record({.kind = sim::EventKind::kNodeState, .a = 20, .b = bind_version_});
       }
       break;
@@ -53,12 +60,35 @@ void LockService::Receive(sim::NodeId from, std::string_view bytes) {
   }
 }
 
-void LockService::Grant(sim::NodeId cn, uint64_t req) {
+void LockService::RecordCommit(const std::string& key, storage::Timestamp commit_ts) {
+  storage::Timestamp& last = last_commit_young_[key];
+  last = std::max(last, commit_ts);
+  if (last_commit_young_.size() < kLastCommitGeneration) return;
+  for (const auto& [k, ts] : last_commit_old_) {
+    last_commit_floor_ = std::max(last_commit_floor_, ts);
+  }
+  last_commit_old_ = std::move(last_commit_young_);
+  last_commit_young_.clear();
+}
+
+storage::Timestamp LockService::LastCommit(const std::string& key) const {
+  storage::Timestamp last = last_commit_floor_;
+  if (auto it = last_commit_young_.find(key); it != last_commit_young_.end()) {
+    last = std::max(last, it->second);
+  }
+  if (auto it = last_commit_old_.find(key); it != last_commit_old_.end()) {
+    last = std::max(last, it->second);
+  }
+  return last;
+}
+
+void LockService::Grant(sim::NodeId cn, uint64_t req, const std::string& key) {
   Message m;
   LockReply* r = m.mutable_lock_reply();
   r->set_req(req);
   r->set_status(LockReply::GRANTED);
   r->set_bind_version(bind_version_);
+  *r->mutable_last_commit() = storage::ToProto(LastCommit(key));
   *r->mutable_hlc() = clock_.Stamp();
   SendMessage(env_, cn, m);
 }
@@ -98,7 +128,7 @@ void LockService::OnLock(sim::NodeId from, const LockRequest& r) {
   if (inserted || lock.holder == txn) {
     lock.holder = txn;
     held_[txn].insert(r.key());
-    Grant(from, r.req());
+    Grant(from, r.req(), r.key());
     return;
   }
   if (auto w = waiting_for_.find(txn); w != waiting_for_.end() && w->second == r.key()) {
@@ -116,9 +146,13 @@ void LockService::OnUnlock(const UnlockRequest& r) {
   clock_.Observe(r.hlc());
   const storage::TxnId txn = storage::FromProto(r.txn());
   if ((txn.seq & 0xffff'ffff) != 0) {
-    Release(txn);
+    Release(txn,
+            r.has_commit_ts() ? std::optional(storage::FromProto(r.commit_ts())) : std::nullopt);
     return;
   }
+  // The restarted CN's clock is past its TN fence, so past any commit of the transactions
+  // released below, whose unlocks will never come.
+  last_commit_floor_ = std::max(last_commit_floor_, storage::FromProto(r.hlc()));
   // A seq whose counter part is 0 names a CN incarnation: release every transaction of that
   // CN from other (earlier) incarnations, which are gone.
   auto stale = [&](const storage::TxnId& t) {
@@ -131,10 +165,10 @@ void LockService::OnUnlock(const UnlockRequest& r) {
   for (const auto& [t, key] : waiting_for_) {
     if (stale(t)) of_cn.push_back(t);
   }
-  for (const storage::TxnId& t : of_cn) Release(t);
+  for (const storage::TxnId& t : of_cn) Release(t, std::nullopt);
 }
 
-void LockService::Release(const storage::TxnId& txn) {
+void LockService::Release(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts) {
   // A waiter that gives up (its transaction aborted) leaves the queue.
   if (auto w = waiting_for_.find(txn); w != waiting_for_.end()) {
     Lock& lock = locks_.at(w->second);
@@ -147,6 +181,7 @@ void LockService::Release(const storage::TxnId& txn) {
   const absl::btree_set<std::string> keys = std::move(held->second);
   held_.erase(held);
   for (const std::string& key : keys) {
+    if (commit_ts.has_value()) RecordCommit(key, *commit_ts);
     auto it = locks_.find(key);
     HC_ASSERT(it != locks_.end() && it->second.holder == txn);
     Lock& lock = it->second;
@@ -159,7 +194,7 @@ void LockService::Release(const storage::TxnId& txn) {
     lock.holder = next.txn;
     waiting_for_.erase(next.txn);
     held_[next.txn].insert(key);
-    Grant(next.cn, next.req);
+    Grant(next.cn, next.req, key);
   }
 }
 

@@ -12,6 +12,15 @@
 // so after a restart the service renews its bind before granting anything, and commits whose
 // locks were taken under the old bind are rejected ("lock table bind changed").
 //
+// Every grant also carries a bound on the key's last commit ts (LockReply::last_commit), so
+// the CN need only wait for its LogTail to pass that, rather than the present, before it
+// checks the key for a newer commit. Every commit of a key holds its lock, and its CN sends
+// the commit ts with the unlock, so the service remembers the newest per key, recently
+// unlocked keys exactly and the rest under a floor: the largest ts it has forgotten, the
+// TN's clock at the bind (everything committed before this incarnation), and the clock of a
+// restarted CN whose old incarnation's locks it released (one of them may have committed
+// and died before unlocking).
+//
 // Planted bug `lock_forget_on_restart`: after a restart the service keeps the old bind, so
 // the TN cannot tell that the locks were forgotten, and two transactions can hold "the same"
 // lock across the restart (a lost update).
@@ -20,6 +29,7 @@
 
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <string>
 
 #include "absl/container/btree_map.h"
@@ -28,6 +38,7 @@
 #include "nodes/txn/node_clock.h"
 #include "nodes/txn/txn.pb.h"
 #include "sim/node.h"
+#include "storage/timestamp.h"
 #include "storage/txn_id.h"
 
 namespace hindcast::nodes::txn {
@@ -59,11 +70,15 @@ class LockService : public sim::Node {
   void AskBind();
   void OnLock(sim::NodeId from, const LockRequest& r);
   void OnUnlock(const UnlockRequest& r);
-  void Grant(sim::NodeId cn, uint64_t req);
+  void Grant(sim::NodeId cn, uint64_t req, const std::string& key);
   void Refuse(sim::NodeId cn, uint64_t req, LockReply::Status status);
   // Whether `waiter` waiting for `holder` closes a cycle in the wait-for graph.
   bool WouldDeadlock(const storage::TxnId& waiter, const storage::TxnId& holder) const;
-  void Release(const storage::TxnId& txn);
+  // Frees txn's locks and grants them to their next waiters; `commit_ts`, when the txn
+  // committed, becomes the last commit of every key it held.
+  void Release(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts);
+  void RecordCommit(const std::string& key, storage::Timestamp commit_ts);
+  storage::Timestamp LastCommit(const std::string& key) const;
 
   NodeEnv& env_;
   LockServiceOptions options_;
@@ -73,6 +88,11 @@ class LockService : public sim::Node {
   absl::btree_map<std::string, Lock> locks_;
   absl::btree_map<storage::TxnId, absl::btree_set<std::string>> held_;
   absl::btree_map<storage::TxnId, std::string> waiting_for_;  // Key each waiter waits on.
+  // Last commit ts of recently unlocked keys, in two generations: when the young one fills
+  // up the old one is forgotten (raising the floor) and the young one takes its place.
+  absl::btree_map<std::string, storage::Timestamp> last_commit_young_;
+  absl::btree_map<std::string, storage::Timestamp> last_commit_old_;
+  storage::Timestamp last_commit_floor_ = storage::Timestamp::Min();
 };
 
 }  // namespace hindcast::nodes::txn
