@@ -94,15 +94,21 @@ std::string TxnHistory::FormatTxn(uint32_t txn) const {
 
 namespace {
 
-void AddMops(const std::vector<Mop>& from, TxnHistory* out) {
+// Converts one operation's micro-ops. A list read gets its place in `out->elements` now but
+// its values later (`lists` keeps where they are), so the conversion touches each
+// operation's micro-ops once and each list once, in two sequential sweeps; the simulator's
+// micro-ops and lists are scattered over the heap, and every extra visit is a cache miss.
+void AddMops(const std::vector<Mop>& from, TxnHistory* out, size_t* element_count,
+             std::vector<const int64_t*>* lists) {
   for (const Mop& m : from) {
     TxnMop mop{.kind = m.kind, .key = m.key};
     if (m.kind == MopKind::kRead) {
       if (m.list.has_value()) {
         mop.form = ReadForm::kList;
-        mop.list_begin = static_cast<uint32_t>(out->elements.size());
+        mop.list_begin = static_cast<uint32_t>(*element_count);
         mop.list_size = static_cast<uint32_t>(m.list->size());
-        out->elements.insert(out->elements.end(), m.list->begin(), m.list->end());
+        *element_count += m.list->size();
+        lists->push_back(m.list->data());
       } else if (m.value.has_value()) {
         mop.form = ReadForm::kScalar;
         mop.value = *m.value;
@@ -119,20 +125,25 @@ void AddMops(const std::vector<Mop>& from, TxnHistory* out) {
 }  // namespace
 
 TxnHistory FromHistory(const History& history) {
+  // How far ahead to prefetch an operation's micro-ops and a read's list: far enough to hide
+  // a cache miss behind the work on the operations in between.
+  constexpr size_t kAhead = 16;
   TxnHistory out;
   const std::vector<Op>& ops = history.ops();
   out.txns.reserve(ops.size() / 2 + 1);
   size_t mops = 0;
-  size_t elements = 0;
-  for (const Op& op : ops) {
-    if (op.type == OpType::kInvoke) continue;
-    mops += op.mops.size();
-    for (const Mop& m : op.mops) elements += m.list.has_value() ? m.list->size() : 0;
-  }
+  for (const Op& op : ops) mops += op.type == OpType::kInvoke ? 0 : op.mops.size();
   out.mops.reserve(mops);
-  out.elements.reserve(elements);
-  for (const Op& op : ops) {
+  size_t element_count = 0;
+  std::vector<const int64_t*> lists;  // The lists read, in mop order.
+  for (size_t i = 0; i < ops.size(); ++i) {
+    const Op& op = ops[i];
     if (op.type != OpType::kInvoke) continue;
+    if (i + kAhead < ops.size()) {
+      const Op& ahead = ops[i + kAhead];
+      __builtin_prefetch(ahead.mops.data());
+      if (ahead.pair >= 0) __builtin_prefetch(ops[static_cast<size_t>(ahead.pair)].mops.data());
+    }
     Txn t{.process = op.process,
           .index = op.index,
           .invoke_position = static_cast<uint32_t>(op.index)};
@@ -146,10 +157,20 @@ TxnHistory FromHistory(const History& history) {
       t.complete_position = static_cast<uint32_t>(done->index);
     }
     t.mop_begin = static_cast<uint32_t>(out.mops.size());
-    AddMops(t.status == TxnStatus::kOk ? done->mops : op.mops, &out);
+    AddMops(t.status == TxnStatus::kOk ? done->mops : op.mops, &out, &element_count, &lists);
     t.mop_end = static_cast<uint32_t>(out.mops.size());
     out.txns.push_back(t);
   }
+  out.elements.reserve(element_count);
+  size_t list = 0;
+  for (const TxnMop& mop : out.mops) {
+    if (mop.form != ReadForm::kList) continue;
+    HC_ASSERT(mop.list_begin == out.elements.size());
+    if (list + kAhead < lists.size()) __builtin_prefetch(lists[list + kAhead]);
+    out.elements.insert(out.elements.end(), lists[list], lists[list] + mop.list_size);
+    ++list;
+  }
+  HC_ASSERT(list == lists.size());
   return out;
 }
 
