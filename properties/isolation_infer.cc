@@ -299,6 +299,7 @@ void Inference::SetVersionOrder(uint32_t key, const int64_t* values, uint32_t si
   vo_values_.insert(vo_values_.end(), values, values + size);
   for (uint32_t i = 0; i < size; ++i) {
     WriteInfo* w = MutableWriter(key, values[i]);
+    vo_writer_.push_back(w == nullptr ? kNoWrite : static_cast<uint32_t>(w - writes_.data()));
     if (w != nullptr && w->vo_position < 0) w->vo_position = static_cast<int32_t>(i);
   }
 }

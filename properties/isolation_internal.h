@@ -16,6 +16,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "properties/isolation.h"
+#include "sim/assert.h"
 
 namespace hindcast::properties::isolation_internal {
 
@@ -79,6 +80,12 @@ class Inference {
  private:
   const WriteInfo* Writer(uint32_t key, int64_t value) const;
   WriteInfo* MutableWriter(uint32_t key, int64_t value);
+  // Writer(key, vo[i]) for version i of the key's version order, without the search.
+  const WriteInfo* VersionWriter(const KeyState& ks, uint32_t i) const {
+    HC_ASSERT(i < ks.vo_size);
+    const uint32_t w = vo_writer_[ks.vo_begin + i];
+    return w == kNoWrite ? nullptr : &writes_[w];
+  }
   bool Committed(const WriteInfo& w) const;
   void Edge(uint32_t from, uint32_t to, EdgeType type);
   void Report(std::string name, std::vector<uint32_t> txns, std::string detail);
@@ -91,7 +98,8 @@ class Inference {
   void ReadsOfListTxn(uint32_t txn);
   void ReadsOfRegisterTxn(uint32_t txn);
   void ListKey(uint32_t key);
-  void CheckListElements(uint32_t key, const TxnMop& read, uint32_t reader);
+  // `in_order`: the read is a prefix of the key's version order (so VersionWriter applies).
+  void CheckListElements(uint32_t key, const TxnMop& read, uint32_t reader, bool in_order);
   void ListLostUpdates(uint32_t key);
   void RegisterKey(uint32_t key);
   void SetVersionOrder(uint32_t key, const int64_t* values, uint32_t size);
@@ -122,6 +130,10 @@ class Inference {
   const std::vector<int64_t> no_writes_;  // The given order of a key the caller left out.
   absl::flat_hash_map<int64_t, uint32_t> given_order_;  // lookup-only: key -> version_order_
   std::vector<int64_t> vo_values_;
+  // Parallel to vo_values_: the writes_ id of each version (what Writer finds), or kNoWrite.
+  // Inference looks a version's writer up several times; this makes the search happen once.
+  static constexpr uint32_t kNoWrite = kNoPosition;
+  std::vector<uint32_t> vo_writer_;
   std::vector<uint32_t> unread_;  // writes_ ids.
   std::vector<int64_t> scratch_;
 };

@@ -23,7 +23,9 @@ std::string Elements(const TxnHistory& h, const int64_t* values, uint32_t size) 
 
 // Checks the elements of one list read: duplicates, values nobody appended (garbage) and
 // values appended by transactions that failed (G1a). `reader` is blamed.
-void Inference::CheckListElements(uint32_t key, const TxnMop& read, uint32_t reader) {
+void Inference::CheckListElements(uint32_t key, const TxnMop& read, uint32_t reader,
+                                  bool in_order) {
+  const KeyState& ks = key_state_[key];
   const int64_t* values = List(read);
   scratch_.assign(values, values + read.list_size);
   std::sort(scratch_.begin(), scratch_.end());
@@ -34,7 +36,8 @@ void Inference::CheckListElements(uint32_t key, const TxnMop& read, uint32_t rea
                         Value(*dup), " more than once"));
   }
   for (uint32_t i = 0; i < read.list_size; ++i) {
-    WriteInfo* w = MutableWriter(key, values[i]);
+    WriteInfo* w =
+        in_order ? const_cast<WriteInfo*>(VersionWriter(ks, i)) : MutableWriter(key, values[i]);
     if (w == nullptr) {
       Report("garbage-read", {reader},
              absl::StrCat(Key(key), " read ", Elements(h_, values, read.list_size), ", but no ",
@@ -73,15 +76,20 @@ void Inference::ListKey(uint32_t key) {
     SetVersionOrder(key, List(*longest), longest->list_size);
   }
   const int64_t* vo = vo_values_.data() + ks.vo_begin;
-  if (longest != nullptr) CheckListElements(key, *longest, longest_reader);
+  auto is_prefix = [&](const TxnMop& m) {
+    return m.list_size <= ks.vo_size && std::equal(List(m), List(m) + m.list_size, vo);
+  };
+  if (longest != nullptr) {
+    CheckListElements(key, *longest, longest_reader, is_prefix(*longest));
+  }
   int reported = 0;
   for (uint32_t i = rb; i < re; ++i) {
     ReadRec& r = reads_[key_reads_[i]];
     const TxnMop& m = h_.mops[r.mop];
-    r.in_order = m.list_size <= ks.vo_size && std::equal(List(m), List(m) + m.list_size, vo);
+    r.in_order = is_prefix(m);
     if (r.in_order) continue;
     if (given == nullptr) ks.incompatible = true;
-    if (&m != longest) CheckListElements(key, m, r.txn);
+    if (&m != longest) CheckListElements(key, m, r.txn, false);
     // One report per key and reader pair is enough to show the order is broken; cap the
     // number so a corrupted key cannot flood the report.
     if (reported++ < 8) {
@@ -99,7 +107,7 @@ void Inference::ListKey(uint32_t key) {
     if (!r.external || r.ext_size == 0) continue;
     const TxnMop& m = h_.mops[r.mop];
     const int64_t last = List(m)[r.ext_size - 1];
-    const WriteInfo* w = Writer(key, last);
+    const WriteInfo* w = r.in_order ? VersionWriter(ks, r.ext_size - 1) : Writer(key, last);
     if (w != nullptr && w->txn != r.txn && !w->final && !w->ambiguous) {
       Report("G1b", {r.txn, w->txn},
              absl::StrCat(Key(key), " read ", Elements(h_, List(m), m.list_size),
@@ -113,7 +121,8 @@ void Inference::ListKey(uint32_t key) {
     for (uint32_t i = rb; i < re; ++i) {
       const ReadRec& r = reads_[key_reads_[i]];
       if (!r.external || r.ext_size == 0) continue;
-      const WriteInfo* w = Writer(key, List(h_.mops[r.mop])[r.ext_size - 1]);
+      const WriteInfo* w = r.in_order ? VersionWriter(ks, r.ext_size - 1)
+                                      : Writer(key, List(h_.mops[r.mop])[r.ext_size - 1]);
       if (w != nullptr && !w->ambiguous) Edge(w->txn, r.txn, kEdgeWR);
     }
     return;
@@ -121,7 +130,7 @@ void Inference::ListKey(uint32_t key) {
   // ww: consecutive versions, and the last read version before every unread append.
   int64_t last_writer = -1;
   for (uint32_t i = 0; i < ks.vo_size; ++i) {
-    const WriteInfo* w = Writer(key, vo[i]);
+    const WriteInfo* w = VersionWriter(ks, i);
     if (w == nullptr || w->ambiguous) continue;
     if (last_writer >= 0) Edge(static_cast<uint32_t>(last_writer), w->txn, kEdgeWW);
     last_writer = w->txn;
@@ -137,12 +146,13 @@ void Inference::ListKey(uint32_t key) {
     if (!r.external) continue;
     const int64_t* got = List(h_.mops[r.mop]);
     if (r.ext_size > 0) {
-      const WriteInfo* w = Writer(key, got[r.ext_size - 1]);
+      const WriteInfo* w =
+          r.in_order ? VersionWriter(ks, r.ext_size - 1) : Writer(key, got[r.ext_size - 1]);
       if (w != nullptr && !w->ambiguous) Edge(w->txn, r.txn, kEdgeWR);
     }
     if (!r.in_order) continue;
     if (r.ext_size < ks.vo_size) {
-      const WriteInfo* w = Writer(key, vo[r.ext_size]);
+      const WriteInfo* w = VersionWriter(ks, r.ext_size);
       if (w != nullptr && !w->ambiguous) Edge(r.txn, w->txn, kEdgeRW);
     } else {
       // The read saw every version any read saw; each unread committed append is later.
@@ -186,7 +196,6 @@ void Inference::RegisterKey(uint32_t key) {
   KeyState& ks = key_state_[key];
   const std::vector<int64_t>* given = GivenOrder(key);
   if (given != nullptr) SetVersionOrder(key, given->data(), static_cast<uint32_t>(given->size()));
-  const int64_t* vo = vo_values_.data() + ks.vo_begin;
   const uint32_t rb = key_read_begin_[key];
   const uint32_t re = key_read_begin_[key + 1];
   for (uint32_t i = rb; i < re; ++i) {
@@ -214,7 +223,7 @@ void Inference::RegisterKey(uint32_t key) {
   const uint32_t* unread = unread_.data() + ks.unread_begin;
   int64_t last_writer = -1;
   for (uint32_t i = 0; i < ks.vo_size; ++i) {
-    const WriteInfo* w = Writer(key, vo[i]);
+    const WriteInfo* w = VersionWriter(ks, i);
     if (w == nullptr || w->ambiguous) continue;
     if (last_writer >= 0) Edge(static_cast<uint32_t>(last_writer), w->txn, kEdgeWW);
     last_writer = w->txn;
@@ -236,7 +245,7 @@ void Inference::RegisterKey(uint32_t key) {
     if (r.writes_key) by_version.emplace_back(!nil, nil ? 0 : m.value, r.txn, key_reads_[i]);
     if (position < 0) continue;
     if (position < ks.vo_size) {
-      const WriteInfo* w = Writer(key, vo[position]);
+      const WriteInfo* w = VersionWriter(ks, static_cast<uint32_t>(position));
       if (w != nullptr && !w->ambiguous) Edge(r.txn, w->txn, kEdgeRW);
     } else {
       for (uint32_t u = 0; u < ks.unread_size; ++u) {
