@@ -2,6 +2,8 @@
 // per-SCC searches for the shortest cycle of each anomaly kind.
 #include <algorithm>
 #include <array>
+#include <limits>
+#include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "properties/isolation_internal.h"
@@ -35,38 +37,39 @@ void AddSessionEdges(const TxnHistory& history, std::vector<uint64_t>* edges) {
       max_position = std::max(max_position, t.complete_position);
     }
   }
-  std::vector<int64_t> event(static_cast<size_t>(max_position) + 1, -1);
+  // event[position] is 2t for the invocation of t and 2t + 1 for its completion.
+  constexpr uint32_t kNoEvent = std::numeric_limits<uint32_t>::max();
+  static_assert(2 * uint64_t{kMaxTxns} < kNoEvent);
+  std::vector<uint32_t> event(static_cast<size_t>(max_position) + 1, kNoEvent);
   for (uint32_t t = 0; t < n; ++t) {
     if (!InGraph(txns[t])) continue;
-    event[txns[t].invoke_position] = int64_t{t} * 2;
+    event[txns[t].invoke_position] = t * 2;
     if (txns[t].status == TxnStatus::kOk && txns[t].complete_position != kNoPosition) {
-      event[txns[t].complete_position] = int64_t{t} * 2 + 1;
+      event[txns[t].complete_position] = t * 2 + 1;
     }
   }
   std::vector<uint32_t> frontier;
   std::vector<uint8_t> live(n, 0);
   size_t live_count = 0;
-  std::vector<uint32_t> pred_begin(n, 0);
-  std::vector<uint32_t> pred_end(n, 0);
-  std::vector<uint32_t> preds;
-  for (int64_t e : event) {
-    if (e < 0) continue;
-    const uint32_t t = static_cast<uint32_t>(e / 2);
+  // The real-time edges into t are edges[pred[t].first, pred[t].second): its predecessors.
+  std::vector<std::pair<size_t, size_t>> pred(n);
+  for (uint32_t e : event) {
+    if (e == kNoEvent) continue;
+    const uint32_t t = e / 2;
     if (e % 2 == 0) {
       if (frontier.size() > 2 * live_count + 16) {
         std::erase_if(frontier, [&](uint32_t f) { return !live[f]; });
       }
-      pred_begin[t] = static_cast<uint32_t>(preds.size());
+      pred[t].first = edges->size();
       for (uint32_t f : frontier) {
-        if (!live[f]) continue;
-        preds.push_back(f);
-        edges->push_back(PackEdge(f, t, kEdgeRealtime));
+        if (live[f]) edges->push_back(PackEdge(f, t, kEdgeRealtime));
       }
-      pred_end[t] = static_cast<uint32_t>(preds.size());
+      pred[t].second = edges->size();
     } else {
-      for (uint32_t i = pred_begin[t]; i < pred_end[t]; ++i) {
-        if (live[preds[i]]) {
-          live[preds[i]] = 0;
+      for (size_t i = pred[t].first; i < pred[t].second; ++i) {
+        const uint32_t p = EdgeFrom((*edges)[i]);
+        if (live[p]) {
+          live[p] = 0;
           --live_count;
         }
       }
