@@ -53,6 +53,10 @@ struct ReadRec {
   bool writes_key = false;  // Its transaction also writes the key.
   bool in_order = true;     // List: a prefix of the key's version order.
   uint32_t ext_size = 0;    // List: elements written by others. Register: unused.
+  // List: the mop's elements, copied here so that the per-key passes, which visit reads in
+  // key order, need not visit the mops (scattered over the history) as well.
+  uint32_t list_begin = 0;
+  uint32_t list_size = 0;
 };
 
 struct KeyState {
@@ -92,14 +96,18 @@ class Inference {
   std::string Key(uint32_t key) const { return h_.names.Format(keys_[key]); }
   std::string Value(int64_t v) const { return h_.names.Format(v); }
   const int64_t* List(const TxnMop& m) const { return h_.elements.data() + m.list_begin; }
+  const int64_t* List(const ReadRec& r) const { return h_.elements.data() + r.list_begin; }
 
-  absl::Status IndexKeysAndWrites();
+  void IndexKeys();
+  absl::Status IndexWrites();
   absl::Status IndexReads();
   void ReadsOfListTxn(uint32_t txn);
   void ReadsOfRegisterTxn(uint32_t txn);
+  void AddRead(const ReadRec& read);
   void ListKey(uint32_t key);
+  void ListEdges(uint32_t key);
   // `in_order`: the read is a prefix of the key's version order (so VersionWriter applies).
-  void CheckListElements(uint32_t key, const TxnMop& read, uint32_t reader, bool in_order);
+  void CheckListElements(uint32_t key, const ReadRec& read, bool in_order);
   void ListLostUpdates(uint32_t key);
   void RegisterKey(uint32_t key);
   void SetVersionOrder(uint32_t key, const int64_t* values, uint32_t size);
@@ -122,10 +130,12 @@ class Inference {
   std::vector<WriteInfo> writes_;
   // writes_ grouped by key (key_write_begin_ is its CSR index) and sorted by value.
   std::vector<uint32_t> key_write_begin_;
-  std::vector<ReadRec> reads_;            // In transaction order.
-  std::vector<uint32_t> txn_read_begin_;  // CSR over reads_ by transaction.
-  std::vector<uint32_t> key_read_begin_;  // CSR: reads_ ids per key.
-  std::vector<uint32_t> key_reads_;
+  // Grouped by key (key_read_begin_ is its CSR index), in transaction order within a key.
+  std::vector<ReadRec> reads_;
+  std::vector<uint32_t> key_read_begin_;
+  std::vector<uint32_t> txn_read_begin_;  // CSR: txn_reads_ per transaction.
+  std::vector<uint32_t> txn_reads_;       // reads_ ids, in transaction order.
+  std::vector<uint32_t> read_fill_;       // Per key: where IndexReads puts its next read.
   std::vector<KeyState> key_state_;
   const std::vector<int64_t> no_writes_;  // The given order of a key the caller left out.
   absl::flat_hash_map<int64_t, uint32_t> given_order_;  // lookup-only: key -> version_order_
