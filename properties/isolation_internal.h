@@ -1,8 +1,8 @@
 // Internals of the isolation checker, shared by isolation*.cc. Not a public API.
 //
 // Pipeline: `Inference` reads the history per key (version orders, non-cycle anomalies,
-// ww/wr/rw edges); `AddSessionEdges` adds process and real-time edges; `DependencyGraph`
-// packs every edge into CSR form; `FindCycles` runs Tarjan and the per-SCC cycle searches;
+// ww/wr/rw edges); `AddSessionEdges` adds process and real-time edges; `FindCycles` packs
+// every edge into CSR form and runs Tarjan and the per-SCC cycle searches;
 // isolation_explain.cc turns cycles into words, DOT and model verdicts.
 #ifndef HINDCAST_PROPERTIES_ISOLATION_INTERNAL_H_
 #define HINDCAST_PROPERTIES_ISOLATION_INTERNAL_H_
@@ -153,6 +153,34 @@ class Inference {
 // that their number stays linear in practice (a frontier of completed transactions not yet
 // implied by a later one).
 void AddSessionEdges(const TxnHistory& history, std::vector<uint64_t>* edges);
+
+// A graph in CSR form: the out-edges of v are [begin[v], begin[v + 1]) in `to` and `type`,
+// in the order they were added.
+struct Csr {
+  std::vector<uint32_t> begin;
+  std::vector<uint32_t> to;
+  std::vector<uint8_t> type;
+};
+
+// Fills `g` with `edges` over `n` vertices, reusing its storage.
+void BuildCsr(uint32_t n, const std::vector<uint64_t>& edges, Csr* g);
+
+// The working storage of Tarjan's algorithm, kept between calls to save the allocations.
+struct TarjanScratch {
+  // A vertex's index and lowlink side by side: an edge's target costs one cache miss.
+  struct Vertex {
+    uint32_t index;
+    uint32_t low;
+  };
+  std::vector<Vertex> vertex;
+  std::vector<uint32_t> stack;
+  std::vector<std::pair<uint32_t, uint32_t>> calls;
+};
+
+// Tarjan's algorithm, iterative, over the edges whose type intersects `mask`. Component ids
+// come out in reverse topological order: if u reaches v, comp[u] >= comp[v]. Returns the
+// number of components.
+uint32_t Tarjan(const Csr& g, uint8_t mask, TarjanScratch* scratch, std::vector<uint32_t>* comp);
 
 struct FoundCycle {
   std::string name;             // Anomaly name, e.g. "G-single-item-process".
