@@ -105,7 +105,8 @@ constexpr size_t kAhead = 16;
 // where they are, in mop order), so the conversion touches each operation's micro-ops once
 // and each list once, in two sequential sweeps; the simulator's micro-ops and lists are
 // scattered over the heap, and every extra visit is a cache miss.
-void AddMops(const std::vector<Mop>& from, TxnHistory* out, std::vector<const int64_t*>* lists) {
+void AddMops(const std::vector<Mop>& from, TxnHistory* out, std::vector<const int64_t*>* lists,
+             size_t* element_count) {
   for (const Mop& m : from) {
     TxnMop mop{.kind = m.kind, .key = m.key};
     if (m.kind == MopKind::kRead) {
@@ -113,6 +114,7 @@ void AddMops(const std::vector<Mop>& from, TxnHistory* out, std::vector<const in
         mop.form = ReadForm::kList;
         mop.list_size = static_cast<uint32_t>(m.list->size());
         lists->push_back(m.list->data());
+        *element_count += m.list->size();
       } else if (m.value.has_value()) {
         mop.form = ReadForm::kScalar;
         mop.value = *m.value;
@@ -139,8 +141,11 @@ struct SharedList {
 // with its key's shared list (one is a prefix of the other) is stored in the shared list's
 // room instead of on its own: a million transactions need a few million elements rather
 // than tens of millions, and the checker's later passes over the lists stay in the cache.
-void StoreLists(const std::vector<const int64_t*>& lists, TxnHistory* out) {
+// `element_count`, the lists' total size, bounds what they need in practice; reserving it
+// costs address space only, where growing the array would copy it.
+void StoreLists(const std::vector<const int64_t*>& lists, size_t element_count, TxnHistory* out) {
   std::vector<int64_t>& elements = out->elements;
+  elements.reserve(element_count);
   absl::flat_hash_map<int64_t, SharedList> shared;  // lookup-only
   size_t list = 0;
   for (TxnMop& mop : out->mops) {
@@ -184,6 +189,7 @@ TxnHistory FromHistory(const History& history) {
   out.mops.reserve(mops);
   std::vector<const int64_t*> lists;
   lists.reserve(mops);
+  size_t element_count = 0;
   for (size_t i = 0; i < ops.size(); ++i) {
     const Op& op = ops[i];
     if (op.type != OpType::kInvoke) continue;
@@ -205,11 +211,11 @@ TxnHistory FromHistory(const History& history) {
       t.complete_position = static_cast<uint32_t>(done->index);
     }
     t.mop_begin = static_cast<uint32_t>(out.mops.size());
-    AddMops(t.status == TxnStatus::kOk ? done->mops : op.mops, &out, &lists);
+    AddMops(t.status == TxnStatus::kOk ? done->mops : op.mops, &out, &lists, &element_count);
     t.mop_end = static_cast<uint32_t>(out.mops.size());
     out.txns.push_back(t);
   }
-  StoreLists(lists, &out);
+  StoreLists(lists, element_count, &out);
   return out;
 }
 

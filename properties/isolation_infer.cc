@@ -80,9 +80,13 @@ absl::Status Inference::Run(std::vector<uint64_t>* edges, std::vector<Anomaly>* 
   if (!status.ok()) return status;
   key_state_.resize(keys_.size());
   if (version_order_.has_value()) {
+    size_t versions = 0;
     for (uint32_t i = 0; i < version_order_->size(); ++i) {
       given_order_.try_emplace((*version_order_)[i].key, i);
+      versions += (*version_order_)[i].values.size();
     }
+    vo_values_.reserve(versions);
+    vo_writer_.reserve(versions);
   }
   for (uint32_t k = 0; k < keys_.size(); ++k) {
     if (model_ == DataModel::kListAppend) {
