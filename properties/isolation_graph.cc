@@ -49,32 +49,30 @@ void AddSessionEdges(const TxnHistory& history, std::vector<uint64_t>* edges) {
   }
   std::vector<uint32_t> frontier;
   std::vector<uint8_t> live(n, 0);
-  size_t live_count = 0;
   // The real-time edges into t are edges[pred[t].first, pred[t].second): its predecessors.
   std::vector<std::pair<size_t, size_t>> pred(n);
   for (uint32_t e : event) {
     if (e == kNoEvent) continue;
     const uint32_t t = e / 2;
     if (e % 2 == 0) {
-      if (frontier.size() > 2 * live_count + 16) {
-        std::erase_if(frontier, [&](uint32_t f) { return !live[f]; });
-      }
+      // Links from the live part of the frontier, dropping the rest as it goes (in order, so
+      // the edges come out in frontier order).
       pred[t].first = edges->size();
+      size_t kept = 0;
       for (uint32_t f : frontier) {
-        if (live[f]) edges->push_back(PackEdge(f, t, kEdgeRealtime));
+        if (!live[f]) continue;
+        frontier[kept++] = f;
+        edges->push_back(PackEdge(f, t, kEdgeRealtime));
       }
+      frontier.resize(kept);
       pred[t].second = edges->size();
     } else {
       for (size_t i = pred[t].first; i < pred[t].second; ++i) {
         const uint32_t p = EdgeFrom((*edges)[i]);
-        if (live[p]) {
-          live[p] = 0;
-          --live_count;
-        }
+        live[p] = 0;
       }
       frontier.push_back(t);
       live[t] = 1;
-      ++live_count;
     }
   }
 }
