@@ -146,14 +146,20 @@ struct SharedList {
 void StoreLists(const std::vector<const int64_t*>& lists, size_t element_count, TxnHistory* out) {
   std::vector<int64_t>& elements = out->elements;
   elements.reserve(element_count);
-  absl::flat_hash_map<int64_t, SharedList> shared;  // lookup-only
+  // Most histories use small integer keys: those below kDirectKeys (and below the number of
+  // lists, so that a small history allocates little) index an array, the rest a hash map.
+  constexpr int64_t kDirectKeys = int64_t{1} << 16;
+  std::vector<SharedList> shared_small(std::min<size_t>(kDirectKeys, lists.size()));
+  absl::flat_hash_map<int64_t, SharedList> shared_other;  // lookup-only
   size_t list = 0;
   for (TxnMop& mop : out->mops) {
     if (mop.form != ReadForm::kList) continue;
     if (list + kAhead < lists.size()) __builtin_prefetch(lists[list + kAhead]);
     const int64_t* values = lists[list++];
     const uint32_t size = mop.list_size;
-    SharedList& s = shared[mop.key];
+    SharedList& s = mop.key >= 0 && static_cast<uint64_t>(mop.key) < shared_small.size()
+                        ? shared_small[static_cast<size_t>(mop.key)]
+                        : shared_other[mop.key];
     if (!std::equal(values, values + std::min(size, s.size), elements.data() + s.begin)) {
       // It disagrees with the shared list: it is stored on its own.
       HC_ASSERT(elements.size() + size < kNoPosition);
