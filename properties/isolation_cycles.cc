@@ -38,8 +38,8 @@ constexpr std::array<Family, 5> kFamilies = {{
 constexpr std::array<uint8_t, 3> kVariantExtra = {0, kEdgeProcess, kEdgeProcess | kEdgeRealtime};
 constexpr std::array<const char*, 3> kVariantSuffix = {"", "-process", "-realtime"};
 
-// Breadth-first cycle search inside one SCC (local ids 0..m-1).
-// One object serves every SCC in turn (Reset), so that its buffers are allocated once.
+// Breadth-first cycle search inside one SCC (local ids 0..m-1). One object serves every SCC
+// in turn (Reset), so that its buffers are allocated once.
 class SccSearch {
  public:
   explicit SccSearch(int64_t budget) : budget_(budget) {}
