@@ -35,8 +35,10 @@ struct TxnMop {
   MopKind kind = MopKind::kRead;
   ReadForm form = ReadForm::kNone;
   int64_t key = 0;
-  int64_t value = 0;        // Written or appended value; a register read's value (kScalar).
-  uint32_t list_begin = 0;  // A list read: elements[list_begin, list_begin + list_size).
+  int64_t value = 0;  // Written or appended value; a register read's value (kScalar).
+  // A list read: elements[list_begin, list_begin + list_size). Lists may overlap: one that
+  // is a prefix of another may be stored as the start of the other.
+  uint32_t list_begin = 0;
   uint32_t list_size = 0;
 };
 

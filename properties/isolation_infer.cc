@@ -73,15 +73,20 @@ absl::Status Inference::Run(std::vector<uint64_t>* edges, std::vector<Anomaly>* 
   in_graph_.resize(h_.txns.size());
   for (size_t t = 0; t < h_.txns.size(); ++t) in_graph_[t] = InGraph(h_.txns[t]);
   edges_->reserve(edges_->size() + 3 * h_.mops.size());
-  absl::Status status = IndexKeysAndWrites();
+  IndexKeys();
+  absl::Status status = IndexWrites();
   if (!status.ok()) return status;
   status = IndexReads();
   if (!status.ok()) return status;
   key_state_.resize(keys_.size());
   if (version_order_.has_value()) {
+    size_t versions = 0;
     for (uint32_t i = 0; i < version_order_->size(); ++i) {
       given_order_.try_emplace((*version_order_)[i].key, i);
+      versions += (*version_order_)[i].values.size();
     }
+    vo_values_.reserve(versions);
+    vo_writer_.reserve(versions);
   }
   for (uint32_t k = 0; k < keys_.size(); ++k) {
     if (model_ == DataModel::kListAppend) {
@@ -93,33 +98,52 @@ absl::Status Inference::Run(std::vector<uint64_t>* edges, std::vector<Anomaly>* 
   return absl::OkStatus();
 }
 
-absl::Status Inference::IndexKeysAndWrites() {
+// Gives every key a dense id (keys_, mop_key_) and counts each key's writes and committed
+// reads, which sizes the per-key groups of writes_ and reads_.
+void Inference::IndexKeys() {
   mop_key_.assign(h_.mops.size(), 0);
+  key_write_begin_.assign(1, 0);
+  key_read_begin_.assign(1, 0);
   std::vector<int32_t> direct(kDirectKeys, -1);
   absl::flat_hash_map<int64_t, uint32_t> other;  // lookup-only
+  auto add_key = [&](int64_t key) {
+    keys_.push_back(key);
+    key_write_begin_.push_back(0);
+    key_read_begin_.push_back(0);
+  };
   auto dense = [&](int64_t key) -> uint32_t {
     if (key >= 0 && key < kDirectKeys) {
       int32_t& d = direct[static_cast<size_t>(key)];
       if (d < 0) {
         d = static_cast<int32_t>(keys_.size());
-        keys_.push_back(key);
+        add_key(key);
       }
       return static_cast<uint32_t>(d);
     }
     auto [it, inserted] = other.try_emplace(key, static_cast<uint32_t>(keys_.size()));
-    if (inserted) keys_.push_back(key);
+    if (inserted) add_key(key);
     return it->second;
   };
-  size_t write_count = 0;
   for (const Txn& t : h_.txns) {
     for (uint32_t m = t.mop_begin; m < t.mop_end; ++m) {
-      mop_key_[m] = dense(h_.mops[m].key);
-      write_count += IsWrite(h_.mops[m]);
+      const uint32_t key = dense(h_.mops[m].key);
+      mop_key_[m] = key;
+      if (IsWrite(h_.mops[m])) {
+        ++key_write_begin_[key + 1];
+      } else if (t.status == TxnStatus::kOk) {
+        ++key_read_begin_[key + 1];
+      }
     }
   }
-  std::vector<WriteInfo> in_order;
-  in_order.reserve(write_count);
-  std::vector<uint32_t> per_key(keys_.size() + 1, 0);
+  for (size_t k = 1; k <= keys_.size(); ++k) {
+    key_write_begin_[k] += key_write_begin_[k - 1];
+    key_read_begin_[k] += key_read_begin_[k - 1];
+  }
+}
+
+absl::Status Inference::IndexWrites() {
+  writes_.resize(key_write_begin_.back());
+  std::vector<uint32_t> fill(key_write_begin_.begin(), key_write_begin_.end() - 1);
   for (uint32_t t = 0; t < h_.txns.size(); ++t) {
     const Txn& txn = h_.txns[t];
     for (uint32_t m = txn.mop_begin; m < txn.mop_end; ++m) {
@@ -137,20 +161,18 @@ absl::Status Inference::IndexKeysAndWrites() {
       for (uint32_t later = m + 1; later < txn.mop_end; ++later) {
         if (IsWrite(h_.mops[later]) && mop_key_[later] == mop_key_[m]) final = false;
       }
-      in_order.push_back(WriteInfo{.value = mop.value, .txn = t, .mop = m, .final = final});
-      ++per_key[mop_key_[m] + 1];
+      writes_[fill[mop_key_[m]]++] =
+          WriteInfo{.value = mop.value, .txn = t, .mop = m, .final = final};
     }
   }
-  for (size_t k = 1; k < per_key.size(); ++k) per_key[k] += per_key[k - 1];
-  key_write_begin_ = per_key;
-  writes_.resize(in_order.size());
-  for (const WriteInfo& w : in_order) writes_[per_key[mop_key_[w.mop]]++] = w;
+  auto by_value = [](const WriteInfo& a, const WriteInfo& b) { return a.value < b.value; };
   for (uint32_t k = 0; k < keys_.size(); ++k) {
+    HC_ASSERT(fill[k] == key_write_begin_[k + 1]);
     WriteInfo* begin = writes_.data() + key_write_begin_[k];
     WriteInfo* end = writes_.data() + key_write_begin_[k + 1];
-    // Stable: equal values stay in history order, so the first writer is found first.
-    std::stable_sort(begin, end,
-                     [](const WriteInfo& a, const WriteInfo& b) { return a.value < b.value; });
+    // Stable: equal values stay in history order, so the first writer is found first. Values
+    // usually grow along the history, so the sort is usually not needed.
+    if (!std::is_sorted(begin, end, by_value)) std::stable_sort(begin, end, by_value);
     for (WriteInfo* w = begin; w + 1 < end; ++w) {
       if (w->value == w[1].value) w->ambiguous = w[1].ambiguous = true;
     }
@@ -159,10 +181,13 @@ absl::Status Inference::IndexKeysAndWrites() {
 }
 
 absl::Status Inference::IndexReads() {
+  reads_.resize(key_read_begin_.back());
+  txn_reads_.clear();
+  txn_reads_.reserve(reads_.size());
+  read_fill_.assign(key_read_begin_.begin(), key_read_begin_.end() - 1);
   txn_read_begin_.assign(h_.txns.size() + 1, 0);
-  reads_.reserve(h_.mops.size() - writes_.size());
   for (uint32_t t = 0; t < h_.txns.size(); ++t) {
-    txn_read_begin_[t] = static_cast<uint32_t>(reads_.size());
+    txn_read_begin_[t] = static_cast<uint32_t>(txn_reads_.size());
     const Txn& txn = h_.txns[t];
     if (txn.status != TxnStatus::kOk) continue;
     for (uint32_t m = txn.mop_begin; m < txn.mop_end; ++m) {
@@ -183,14 +208,16 @@ absl::Status Inference::IndexReads() {
       ReadsOfRegisterTxn(t);
     }
   }
-  txn_read_begin_[h_.txns.size()] = static_cast<uint32_t>(reads_.size());
-  std::vector<uint32_t> per_key(keys_.size() + 1, 0);
-  for (const ReadRec& r : reads_) ++per_key[r.key + 1];
-  for (size_t k = 1; k < per_key.size(); ++k) per_key[k] += per_key[k - 1];
-  key_read_begin_ = per_key;
-  key_reads_.resize(reads_.size());
-  for (uint32_t r = 0; r < reads_.size(); ++r) key_reads_[per_key[reads_[r].key]++] = r;
+  txn_read_begin_[h_.txns.size()] = static_cast<uint32_t>(txn_reads_.size());
+  HC_ASSERT(txn_reads_.size() == reads_.size());
   return absl::OkStatus();
+}
+
+void Inference::AddRead(const ReadRec& read) {
+  const uint32_t slot = read_fill_[read.key]++;
+  HC_ASSERT(slot < key_read_begin_[read.key + 1]);
+  reads_[slot] = read;
+  txn_reads_.push_back(slot);
 }
 
 // Reads of one committed list-append transaction: each later read of a key must equal the
@@ -202,7 +229,8 @@ void Inference::ReadsOfListTxn(uint32_t t) {
     const TxnMop& mop = h_.mops[j];
     if (mop.kind != MopKind::kRead) continue;
     const uint32_t key = mop_key_[j];
-    ReadRec rec{.txn = t, .mop = j, .key = key};
+    ReadRec rec{
+        .txn = t, .mop = j, .key = key, .list_begin = mop.list_begin, .list_size = mop.list_size};
     uint32_t segment = txn.mop_begin;
     int64_t previous = -1;
     for (uint32_t i = j; i-- > txn.mop_begin;) {
@@ -245,7 +273,7 @@ void Inference::ReadsOfListTxn(uint32_t t) {
                           previous >= 0 ? "read and appends imply " : "appends must end it: ",
                           ListText(h_, scratch_.data(), static_cast<uint32_t>(scratch_.size()))));
     }
-    reads_.push_back(rec);
+    AddRead(rec);
   }
 }
 
@@ -282,7 +310,7 @@ void Inference::ReadsOfRegisterTxn(uint32_t t) {
                             expect_nil ? "nil" : Value(p.value)));
       }
     }
-    reads_.push_back(rec);
+    AddRead(rec);
   }
 }
 
@@ -299,6 +327,7 @@ void Inference::SetVersionOrder(uint32_t key, const int64_t* values, uint32_t si
   vo_values_.insert(vo_values_.end(), values, values + size);
   for (uint32_t i = 0; i < size; ++i) {
     WriteInfo* w = MutableWriter(key, values[i]);
+    vo_writer_.push_back(w == nullptr ? kNoWrite : static_cast<uint32_t>(w - writes_.data()));
     if (w != nullptr && w->vo_position < 0) w->vo_position = static_cast<int32_t>(i);
   }
 }

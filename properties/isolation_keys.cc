@@ -22,21 +22,23 @@ std::string Elements(const TxnHistory& h, const int64_t* values, uint32_t size) 
 }  // namespace
 
 // Checks the elements of one list read: duplicates, values nobody appended (garbage) and
-// values appended by transactions that failed (G1a). `reader` is blamed.
-void Inference::CheckListElements(uint32_t key, const TxnMop& read, uint32_t reader) {
+// values appended by transactions that failed (G1a). The reader is blamed.
+void Inference::CheckListElements(uint32_t key, const ReadRec& read, bool in_order) {
+  const KeyState& ks = key_state_[key];
   const int64_t* values = List(read);
   scratch_.assign(values, values + read.list_size);
   std::sort(scratch_.begin(), scratch_.end());
   auto dup = std::adjacent_find(scratch_.begin(), scratch_.end());
   if (dup != scratch_.end()) {
-    Report("duplicate-elements", {reader},
+    Report("duplicate-elements", {read.txn},
            absl::StrCat(Key(key), " read ", Elements(h_, values, read.list_size), ", which holds ",
                         Value(*dup), " more than once"));
   }
   for (uint32_t i = 0; i < read.list_size; ++i) {
-    WriteInfo* w = MutableWriter(key, values[i]);
+    WriteInfo* w =
+        in_order ? const_cast<WriteInfo*>(VersionWriter(ks, i)) : MutableWriter(key, values[i]);
     if (w == nullptr) {
-      Report("garbage-read", {reader},
+      Report("garbage-read", {read.txn},
              absl::StrCat(Key(key), " read ", Elements(h_, values, read.list_size), ", but no ",
                           "transaction appended ", Value(values[i]), " to it"));
       continue;
@@ -44,7 +46,7 @@ void Inference::CheckListElements(uint32_t key, const TxnMop& read, uint32_t rea
     w->observed = true;
     if (h_.txns[w->txn].status == TxnStatus::kFail) {
       Report(
-          "G1a", {reader, w->txn},
+          "G1a", {read.txn, w->txn},
           absl::StrCat(Key(key), " read ", Elements(h_, values, read.list_size), ", which holds ",
                        Value(values[i]), ", appended by a transaction that ", "failed"));
     }
@@ -55,38 +57,36 @@ void Inference::ListKey(uint32_t key) {
   KeyState& ks = key_state_[key];
   const uint32_t rb = key_read_begin_[key];
   const uint32_t re = key_read_begin_[key + 1];
-  // The longest read: every committed read must be a prefix of it.
-  const TxnMop* longest = nullptr;
-  uint32_t longest_reader = 0;
+  // The longest read: every committed read must be a prefix of it. The reads' elements are
+  // scattered over the history; fetching them all now overlaps their cache misses.
+  uint32_t longest = re;
   for (uint32_t i = rb; i < re; ++i) {
-    const ReadRec& r = reads_[key_reads_[i]];
-    const TxnMop& m = h_.mops[r.mop];
-    if (longest == nullptr || m.list_size > longest->list_size) {
-      longest = &m;
-      longest_reader = r.txn;
-    }
+    __builtin_prefetch(List(reads_[i]));
+    if (longest == re || reads_[i].list_size > reads_[longest].list_size) longest = i;
   }
   const std::vector<int64_t>* given = GivenOrder(key);
   if (given != nullptr) {
     SetVersionOrder(key, given->data(), static_cast<uint32_t>(given->size()));
-  } else if (longest != nullptr) {
-    SetVersionOrder(key, List(*longest), longest->list_size);
+  } else if (longest != re) {
+    SetVersionOrder(key, List(reads_[longest]), reads_[longest].list_size);
   }
   const int64_t* vo = vo_values_.data() + ks.vo_begin;
-  if (longest != nullptr) CheckListElements(key, *longest, longest_reader);
+  auto is_prefix = [&](const ReadRec& r) {
+    return r.list_size <= ks.vo_size && std::equal(List(r), List(r) + r.list_size, vo);
+  };
+  if (longest != re) CheckListElements(key, reads_[longest], is_prefix(reads_[longest]));
   int reported = 0;
   for (uint32_t i = rb; i < re; ++i) {
-    ReadRec& r = reads_[key_reads_[i]];
-    const TxnMop& m = h_.mops[r.mop];
-    r.in_order = m.list_size <= ks.vo_size && std::equal(List(m), List(m) + m.list_size, vo);
+    ReadRec& r = reads_[i];
+    r.in_order = is_prefix(r);
     if (r.in_order) continue;
     if (given == nullptr) ks.incompatible = true;
-    if (&m != longest) CheckListElements(key, m, r.txn);
+    if (i != longest) CheckListElements(key, r, false);
     // One report per key and reader pair is enough to show the order is broken; cap the
     // number so a corrupted key cannot flood the report.
     if (reported++ < 8) {
-      Report("incompatible-order", {r.txn, longest_reader},
-             absl::StrCat(Key(key), " read ", Elements(h_, List(m), m.list_size),
+      Report("incompatible-order", {r.txn, reads_[longest].txn},
+             absl::StrCat(Key(key), " read ", Elements(h_, List(r), r.list_size),
                           given != nullptr ? ", which is not a prefix of the version order "
                                            : ", which is not a prefix of the longest read ",
                           Elements(h_, vo, ks.vo_size)));
@@ -95,25 +95,37 @@ void Inference::ListKey(uint32_t key) {
   // G1b: a read whose last element another transaction later appended after, in the same
   // transaction.
   for (uint32_t i = rb; i < re; ++i) {
-    const ReadRec& r = reads_[key_reads_[i]];
+    const ReadRec& r = reads_[i];
     if (!r.external || r.ext_size == 0) continue;
-    const TxnMop& m = h_.mops[r.mop];
-    const int64_t last = List(m)[r.ext_size - 1];
-    const WriteInfo* w = Writer(key, last);
+    const int64_t last = List(r)[r.ext_size - 1];
+    const WriteInfo* w = r.in_order ? VersionWriter(ks, r.ext_size - 1) : Writer(key, last);
     if (w != nullptr && w->txn != r.txn && !w->final && !w->ambiguous) {
       Report("G1b", {r.txn, w->txn},
-             absl::StrCat(Key(key), " read ", Elements(h_, List(m), m.list_size),
+             absl::StrCat(Key(key), " read ", Elements(h_, List(r), r.list_size),
                           ", ending in an intermediate append of ", Value(last),
                           " by a transaction that appended to it again"));
     }
   }
   CollectUnread(key);
+  ListEdges(key);
+  if (!ks.incompatible) ListLostUpdates(key);
+}
+
+// The ww, wr and rw edges of one list key, after ListKey has checked its reads.
+void Inference::ListEdges(uint32_t key) {
+  const KeyState& ks = key_state_[key];
+  const uint32_t rb = key_read_begin_[key];
+  const uint32_t re = key_read_begin_[key + 1];
+  // The writer of the last element a read observed from other transactions.
+  auto observed = [&](const ReadRec& r) {
+    return r.in_order ? VersionWriter(ks, r.ext_size - 1) : Writer(key, List(r)[r.ext_size - 1]);
+  };
   if (ks.incompatible) {
     // Only wr edges are sound when reads disagree about the order.
     for (uint32_t i = rb; i < re; ++i) {
-      const ReadRec& r = reads_[key_reads_[i]];
+      const ReadRec& r = reads_[i];
       if (!r.external || r.ext_size == 0) continue;
-      const WriteInfo* w = Writer(key, List(h_.mops[r.mop])[r.ext_size - 1]);
+      const WriteInfo* w = observed(r);
       if (w != nullptr && !w->ambiguous) Edge(w->txn, r.txn, kEdgeWR);
     }
     return;
@@ -121,7 +133,7 @@ void Inference::ListKey(uint32_t key) {
   // ww: consecutive versions, and the last read version before every unread append.
   int64_t last_writer = -1;
   for (uint32_t i = 0; i < ks.vo_size; ++i) {
-    const WriteInfo* w = Writer(key, vo[i]);
+    const WriteInfo* w = VersionWriter(ks, i);
     if (w == nullptr || w->ambiguous) continue;
     if (last_writer >= 0) Edge(static_cast<uint32_t>(last_writer), w->txn, kEdgeWW);
     last_writer = w->txn;
@@ -133,16 +145,15 @@ void Inference::ListKey(uint32_t key) {
     }
   }
   for (uint32_t i = rb; i < re; ++i) {
-    const ReadRec& r = reads_[key_reads_[i]];
+    const ReadRec& r = reads_[i];
     if (!r.external) continue;
-    const int64_t* got = List(h_.mops[r.mop]);
     if (r.ext_size > 0) {
-      const WriteInfo* w = Writer(key, got[r.ext_size - 1]);
+      const WriteInfo* w = observed(r);
       if (w != nullptr && !w->ambiguous) Edge(w->txn, r.txn, kEdgeWR);
     }
     if (!r.in_order) continue;
     if (r.ext_size < ks.vo_size) {
-      const WriteInfo* w = Writer(key, vo[r.ext_size]);
+      const WriteInfo* w = VersionWriter(ks, r.ext_size);
       if (w != nullptr && !w->ambiguous) Edge(r.txn, w->txn, kEdgeRW);
     } else {
       // The read saw every version any read saw; each unread committed append is later.
@@ -151,7 +162,6 @@ void Inference::ListKey(uint32_t key) {
       }
     }
   }
-  ListLostUpdates(key);
 }
 
 // Lost update: two committed transactions read the same version of a key and both append
@@ -159,7 +169,7 @@ void Inference::ListKey(uint32_t key) {
 void Inference::ListLostUpdates(uint32_t key) {
   std::vector<std::pair<uint32_t, uint32_t>> version_txn;  // (observed size, read id)
   for (uint32_t i = key_read_begin_[key]; i < key_read_begin_[key + 1]; ++i) {
-    const ReadRec& r = reads_[key_reads_[i]];
+    const ReadRec& r = reads_[i];
     if (r.external && r.writes_key && r.in_order) version_txn.emplace_back(r.ext_size, r.txn);
   }
   if (version_txn.size() < 2) return;
@@ -186,11 +196,10 @@ void Inference::RegisterKey(uint32_t key) {
   KeyState& ks = key_state_[key];
   const std::vector<int64_t>* given = GivenOrder(key);
   if (given != nullptr) SetVersionOrder(key, given->data(), static_cast<uint32_t>(given->size()));
-  const int64_t* vo = vo_values_.data() + ks.vo_begin;
   const uint32_t rb = key_read_begin_[key];
   const uint32_t re = key_read_begin_[key + 1];
   for (uint32_t i = rb; i < re; ++i) {
-    const ReadRec& r = reads_[key_reads_[i]];
+    const ReadRec& r = reads_[i];
     const TxnMop& m = h_.mops[r.mop];
     if (!r.external || m.form != ReadForm::kScalar) continue;
     WriteInfo* w = MutableWriter(key, m.value);
@@ -214,7 +223,7 @@ void Inference::RegisterKey(uint32_t key) {
   const uint32_t* unread = unread_.data() + ks.unread_begin;
   int64_t last_writer = -1;
   for (uint32_t i = 0; i < ks.vo_size; ++i) {
-    const WriteInfo* w = Writer(key, vo[i]);
+    const WriteInfo* w = VersionWriter(ks, i);
     if (w == nullptr || w->ambiguous) continue;
     if (last_writer >= 0) Edge(static_cast<uint32_t>(last_writer), w->txn, kEdgeWW);
     last_writer = w->txn;
@@ -222,7 +231,7 @@ void Inference::RegisterKey(uint32_t key) {
   // (form is nil, value, txn, read id) for writes-follow-reads and lost updates.
   std::vector<std::tuple<bool, int64_t, uint32_t, uint32_t>> by_version;
   for (uint32_t i = rb; i < re; ++i) {
-    const ReadRec& r = reads_[key_reads_[i]];
+    const ReadRec& r = reads_[i];
     if (!r.external) continue;
     const TxnMop& m = h_.mops[r.mop];
     const bool nil = m.form == ReadForm::kNil;
@@ -233,10 +242,10 @@ void Inference::RegisterKey(uint32_t key) {
       Edge(w->txn, r.txn, kEdgeWR);
       if (w->vo_position >= 0) position = w->vo_position + 1;
     }
-    if (r.writes_key) by_version.emplace_back(!nil, nil ? 0 : m.value, r.txn, key_reads_[i]);
+    if (r.writes_key) by_version.emplace_back(!nil, nil ? 0 : m.value, r.txn, i);
     if (position < 0) continue;
     if (position < ks.vo_size) {
-      const WriteInfo* w = Writer(key, vo[position]);
+      const WriteInfo* w = VersionWriter(ks, static_cast<uint32_t>(position));
       if (w != nullptr && !w->ambiguous) Edge(r.txn, w->txn, kEdgeRW);
     } else {
       for (uint32_t u = 0; u < ks.unread_size; ++u) {
@@ -277,7 +286,7 @@ void Inference::RegisterKey(uint32_t key) {
   if (given == nullptr) {
     // Other readers of a version some writer overwrote: rw to that writer.
     for (uint32_t i = rb; i < re; ++i) {
-      const ReadRec& r = reads_[key_reads_[i]];
+      const ReadRec& r = reads_[i];
       const TxnMop& m = h_.mops[r.mop];
       if (!r.external || m.form != ReadForm::kScalar) continue;
       auto lo = std::lower_bound(by_version.begin(), by_version.end(),

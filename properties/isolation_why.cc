@@ -55,7 +55,7 @@ std::string Inference::WhyWW(uint32_t a, uint32_t b, const std::string& na,
     }
     // Register writes follow reads: b read a's version of the key, then overwrote it.
     for (uint32_t r = txn_read_begin_[b]; r < txn_read_begin_[b + 1]; ++r) {
-      const ReadRec& rec = reads_[r];
+      const ReadRec& rec = reads_[txn_reads_[r]];
       const TxnMop& read = h_.mops[rec.mop];
       if (!rec.external || rec.key != mop_key_[j] || read.form != ReadForm::kScalar) continue;
       const WriteInfo* wa = Writer(rec.key, read.value);
@@ -71,7 +71,7 @@ std::string Inference::WhyWW(uint32_t a, uint32_t b, const std::string& na,
 std::string Inference::WhyWR(uint32_t a, uint32_t b, const std::string& na,
                              const std::string& nb) const {
   for (uint32_t r = txn_read_begin_[b]; r < txn_read_begin_[b + 1]; ++r) {
-    const ReadRec& rec = reads_[r];
+    const ReadRec& rec = reads_[txn_reads_[r]];
     const TxnMop& read = h_.mops[rec.mop];
     if (!rec.external) continue;
     if (read.form == ReadForm::kList && rec.ext_size > 0) {
@@ -94,7 +94,7 @@ std::string Inference::WhyWR(uint32_t a, uint32_t b, const std::string& na,
 std::string Inference::WhyRW(uint32_t a, uint32_t b, const std::string& na,
                              const std::string& nb) const {
   for (uint32_t r = txn_read_begin_[a]; r < txn_read_begin_[a + 1]; ++r) {
-    const ReadRec& rec = reads_[r];
+    const ReadRec& rec = reads_[txn_reads_[r]];
     if (!rec.external) continue;
     const KeyState& ks = key_state_[rec.key];
     const TxnMop& read = h_.mops[rec.mop];
@@ -135,7 +135,7 @@ std::string Inference::WhyRW(uint32_t a, uint32_t b, const std::string& na,
     // Register writes follow reads: b read the same version, then overwrote it.
     if (read.form == ReadForm::kScalar) {
       for (uint32_t rb = txn_read_begin_[b]; rb < txn_read_begin_[b + 1]; ++rb) {
-        const ReadRec& other = reads_[rb];
+        const ReadRec& other = reads_[txn_reads_[rb]];
         const TxnMop& m = h_.mops[other.mop];
         if (other.external && other.writes_key && other.key == rec.key &&
             m.form == ReadForm::kScalar && m.value == read.value) {
