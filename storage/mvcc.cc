@@ -40,15 +40,21 @@ size_t VersionedTable::FirstAtOrAbove(const Chain& chain, Timestamp ts) {
   return index;
 }
 
-std::optional<Version> VersionedTable::ReadVersion(std::string_view key, Timestamp snapshot) const {
+const Version* VersionedTable::VisibleVersion(std::string_view key, Timestamp snapshot) const {
   const Chain* chain = Find(key);
-  if (chain == nullptr) return std::nullopt;
+  if (chain == nullptr) return nullptr;
   const size_t above = FirstAtOrAbove(*chain, snapshot);
-  if (above == 0) return std::nullopt;
+  if (above == 0) return nullptr;
   const Version& visible = (*chain)[above - 1];
   HC_ASSERT_MSG(visible.commit_ts < snapshot, "read returned a version at or above its snapshot");
   HC_ASSERT(above < 2 || (*chain)[above - 2].commit_ts < visible.commit_ts);
-  return visible;
+  return &visible;
+}
+
+std::optional<Version> VersionedTable::ReadVersion(std::string_view key, Timestamp snapshot) const {
+  const Version* visible = VisibleVersion(key, snapshot);
+  if (visible == nullptr) return std::nullopt;
+  return *visible;
 }
 
 std::optional<std::string> VersionedTable::Read(std::string_view key, Timestamp snapshot) const {

@@ -72,6 +72,8 @@ class VersionedTable {
   // The same version, tombstones included, so a caller merging this table over older data
   // (the object store) can tell "deleted here" from "not here".
   [[nodiscard]] std::optional<Version> ReadVersion(std::string_view key, Timestamp snapshot) const;
+  // The same version in place (nullptr if none), valid until the table is next modified.
+  [[nodiscard]] const Version* VisibleVersion(std::string_view key, Timestamp snapshot) const;
   // The live (non-tombstone) values visible at `snapshot` of the keys in `range`, by key.
   [[nodiscard]] std::vector<Row> Scan(const KeyRange& range, Timestamp snapshot) const;
 

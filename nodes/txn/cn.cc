@@ -500,12 +500,12 @@ void Cn::MergeObject(const storage::ObjectReader& object) {
 std::optional<std::string> Cn::ReadCommitted(const std::string& key,
                                              storage::Timestamp snapshot) const {
   HC_ASSERT(objects_merged_);
-  std::optional<storage::Version> best = tail_.ReadVersion(key, snapshot);
-  std::optional<storage::Version> flushed = base_.ReadVersion(key, snapshot);
-  if (flushed.has_value() && (!best.has_value() || flushed->commit_ts > best->commit_ts)) {
-    best = std::move(flushed);
+  const storage::Version* best = tail_.VisibleVersion(key, snapshot);
+  const storage::Version* flushed = base_.VisibleVersion(key, snapshot);
+  if (flushed != nullptr && (best == nullptr || flushed->commit_ts > best->commit_ts)) {
+    best = flushed;
   }
-  return best.has_value() ? std::move(best->value) : std::nullopt;
+  return best != nullptr ? best->value : std::nullopt;
 }
 
 storage::Timestamp Cn::NewestCommitTs(const std::string& key) const {
