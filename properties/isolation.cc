@@ -251,6 +251,7 @@ absl::StatusOr<CheckResult> CheckIsolation(const TxnHistory& history, const Chec
     Anomaly a;
     a.name = c.name;
     a.txns = c.nodes;
+    a.shortest = c.shortest;
     for (size_t i = 0; i < c.nodes.size(); ++i) {
       a.cycle.push_back(CycleEdge{
           .from = c.nodes[i], .to = c.nodes[(i + 1) % c.nodes.size()], .type = c.types[i]});

@@ -104,6 +104,9 @@ struct Anomaly {
   std::string explanation;       // Elle-style "Let: ... Then: ... a contradiction!" for cycles.
   std::string dot;               // Graphviz digraph of the cycle.
   bool proscribed = false;       // By one of the requested consistency models.
+  // Cycles: no cycle of this kind in the same strongly connected component is shorter. False
+  // only when proving it would have cost more than the search allows (a huge component).
+  bool shortest = false;
 };
 
 struct CheckResult {

@@ -1,5 +1,5 @@
-// The searches for the shortest cycle of each anomaly kind inside every strongly connected
-// component of the dependency graph.
+// The searches for a shortest cycle of each anomaly kind inside every strongly connected
+// component of the dependency graph. Counted, not timed, so every run finds the same cycles.
 #include <algorithm>
 #include <array>
 #include <cstdint>
@@ -49,6 +49,8 @@ class SccSearch {
     g_ = &g;
     const size_t m = g.begin.size() - 1;
     stamp_.assign(4 * m, 0);
+    seen_.assign(m, 0);
+    seen_generation_ = 0;
     parent_.assign(4 * m, 0);
     parent_type_.assign(4 * m, 0);
     generation_ = 0;
@@ -57,10 +59,14 @@ class SccSearch {
 
   bool incomplete() const { return incomplete_; }
 
-  // Finds a short cycle of `family` with `extra` edge types allowed on the path. Returns
-  // false when there is none (or the budget ran out first: see incomplete()).
+  // Finds a shortest cycle of `family` with `extra` edge types allowed on the path: a BFS
+  // from every start edge, each bounded by the best cycle so far. Returns false when there
+  // is none (or the budget ran out first: see incomplete()). *shortest says whether the scan
+  // finished, proving the cycle shortest, before the budget ran out.
   bool Find(const Family& family, uint8_t extra, std::vector<uint32_t>* nodes,
-            std::vector<EdgeType>* types) {
+            std::vector<EdgeType>* types, bool* shortest) {
+    *shortest = false;
+    rejected_ = false;
     const uint8_t path_types = family.path | extra;
     const uint8_t closure_types = path_types | family.start;
     // The whole cycle lies in one SCC of the start+path subgraph; with the start type on
@@ -73,13 +79,11 @@ class SccSearch {
     const uint32_t m = static_cast<uint32_t>(g.begin.size() - 1);
     size_t best = 0;
     int64_t spent = 0;
-    int after_first = 0;
     for (uint32_t a = 0; a < m && best != 2; ++a) {
       for (uint32_t e = g.begin[a]; e < g.begin[a + 1] && best != 2; ++e) {
         if (!(g.type[e] & family.start)) continue;
         const uint32_t b = g.to[e];
         if (start_on_path ? comp[a] != comp[b] : comp[b] < comp[a]) continue;
-        if (best != 0 && ++after_first > kCandidatesAfterFirst) return true;
         const size_t depth_limit = best == 0 ? SIZE_MAX : best - 2;
         const int64_t cost = Bfs(family, path_types, comp, a, b, depth_limit);
         spent += cost < 0 ? -cost : cost;
@@ -97,13 +101,12 @@ class SccSearch {
         }
       }
     }
+    *shortest = best != 0 && !rejected_;
+    if (best == 0 && rejected_) incomplete_ = true;  // A simple cycle may have been hidden.
     return best != 0;
   }
 
  private:
-  // After the first cycle, try this many more start edges for a shorter one.
-  static constexpr int kCandidatesAfterFirst = 64;
-
   // The components of the SCC's subgraph of the edges intersecting `mask`. Several
   // families share a mask, so each is computed once per SCC.
   const std::vector<uint32_t>& Components(uint8_t mask) {
@@ -139,7 +142,12 @@ class SccSearch {
       const uint32_t flags = state % 4;
       if (v == a && head > 0 && Accepts(family.rule, flags)) {
         Unwind(state, start_state, &path_nodes_, &path_types_);
-        return visited;
+        // States carry flags, so a walk may pass a transaction twice; such a walk is two
+        // cycles glued together, not a witness of this shape. Keep searching, and remember
+        // that the states it used may have hidden a simple path.
+        if (Simple(path_nodes_)) return visited;
+        rejected_ = true;
+        continue;
       }
       if (v == a && head > 0) continue;
       if (depth_[head] >= depth_limit) continue;
@@ -149,28 +157,40 @@ class SccSearch {
         if (!t) continue;
         const uint32_t w = g.to[e];
         if (comp[w] < lo || comp[w] > hi) continue;
-        // Prefer using an edge as a non-rw type; fall back to rw when allowed.
-        uint32_t next;
-        uint8_t used;
-        if (t & ~kEdgeRW) {
-          used = static_cast<uint8_t>(t & ~kEdgeRW);
-          used = used & (~used + 1);  // Lowest set bit.
-          next = w * 4 + (flags & 2);
-        } else {
-          if (family.rule == PathRule::kNonadjacent && (flags & 1)) continue;
-          used = kEdgeRW;
-          next = w * 4 + 3;
+        const size_t depth = depth_[head] + 1;
+        if (family.rule == PathRule::kPlain) {
+          Visit(w * 4 + 1, state, LowestType(t), depth);
+          continue;
         }
-        if (family.rule == PathRule::kPlain) next = w * 4 + 1;
-        if (stamp_[next] == generation_) continue;
-        stamp_[next] = generation_;
-        parent_[next] = state;
-        parent_type_[next] = used;
-        queue_.push_back(next);
-        depth_.push_back(depth_[head] + 1);
+        // An edge may be both rw and another type (T2 overwrote what T1 wrote and what it
+        // read): the path may use it either way, and the two uses are different states.
+        if (t & ~kEdgeRW) Visit(w * 4 + (flags & 2), state, LowestType(t & ~kEdgeRW), depth);
+        if ((t & kEdgeRW) && !(family.rule == PathRule::kNonadjacent && (flags & 1))) {
+          Visit(w * 4 + 3, state, kEdgeRW, depth);
+        }
       }
     }
     return -visited - 1;
+  }
+
+  static uint8_t LowestType(uint8_t types) { return types & (~types + 1); }
+
+  bool Simple(const std::vector<uint32_t>& nodes) {
+    ++seen_generation_;  // Its own generations: the BFS's stamps must stay valid.
+    for (uint32_t v : nodes) {
+      if (seen_[v] == seen_generation_) return false;
+      seen_[v] = seen_generation_;
+    }
+    return true;
+  }
+
+  void Visit(uint32_t next, uint32_t from, uint8_t type, size_t depth) {
+    if (stamp_[next] == generation_) return;
+    stamp_[next] = generation_;
+    parent_[next] = from;
+    parent_type_[next] = type;
+    queue_.push_back(next);
+    depth_.push_back(depth);
   }
 
   static bool Accepts(PathRule rule, uint32_t flags) {
@@ -204,8 +224,11 @@ class SccSearch {
   const Csr* g_ = nullptr;
   int64_t budget_;
   bool incomplete_ = false;
+  bool rejected_ = false;  // This Find's searches turned down a walk that was not simple.
   uint32_t generation_ = 0;
   std::vector<uint32_t> stamp_;
+  std::vector<uint32_t> seen_;  // Simple's marks, by seen_generation_.
+  uint32_t seen_generation_ = 0;
   std::vector<uint32_t> parent_;
   std::vector<uint8_t> parent_type_;
   std::vector<uint32_t> queue_;
@@ -266,7 +289,8 @@ std::vector<FoundCycle> FindCycles(uint32_t n, const std::vector<uint64_t>& edge
       for (size_t variant = 0; variant < kVariantExtra.size(); ++variant) {
         int& count = reported[f * 3 + variant];
         FoundCycle cycle;
-        if (!search.Find(kFamilies[f], kVariantExtra[variant], &cycle.nodes, &cycle.types)) {
+        if (!search.Find(kFamilies[f], kVariantExtra[variant], &cycle.nodes, &cycle.types,
+                         &cycle.shortest)) {
           continue;
         }
         HC_ASSERT(cycle.nodes.size() >= 2 && cycle.nodes.size() == cycle.types.size());

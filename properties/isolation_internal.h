@@ -186,6 +186,7 @@ struct FoundCycle {
   std::string name;             // Anomaly name, e.g. "G-single-item-process".
   std::vector<uint32_t> nodes;  // Transactions in cycle order; nodes[i] -> nodes[i+1 mod n].
   std::vector<EdgeType> types;  // types[i] labels nodes[i] -> nodes[i+1 mod n].
+  bool shortest = false;        // No cycle of this kind in its component is shorter.
 };
 
 struct CycleSearchStats {

@@ -44,6 +44,11 @@ std::string CheckResult::Report(const TxnHistory& history) const {
       for (uint32_t t : a.txns) absl::StrAppend(&out, "    ", history.FormatTxn(t), "\n");
     }
     if (!a.explanation.empty()) absl::StrAppend(&out, a.explanation);
+    if (!a.cycle.empty() && !a.shortest) {
+      out.append(
+          "  (a shorter cycle of this kind may exist: proving this one shortest would have "
+          "cost more than the search allows)\n");
+    }
   }
   return out;
 }
