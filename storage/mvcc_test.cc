@@ -318,18 +318,28 @@ RC_GTEST_PROP(VersionedTableProperty, ReadsScansAndConflictChecksEqualANaiveMode
   }
 }
 
-RC_GTEST_PROP(VersionedTableProperty,
-              GarbageCollectNeverChangesReadsOrConflictChecksAtOrAboveTheHorizon,
-              (const std::vector<std::tuple<uint8_t, uint8_t, bool>>& applies, uint8_t h)) {
-  VersionedTable full;
+// Applies: (key index, commit step, tombstone). Each apply lands after the key's newest.
+using Applies = std::vector<std::tuple<uint8_t, uint8_t, bool>>;
+
+// A table of the given applies, each bumped past its key's newest version when it is not.
+VersionedTable TableOf(const Applies& applies) {
+  VersionedTable table;
   const std::vector<std::string> keys = ModelKeys();
   for (const auto& [key_index, step, tombstone] : applies) {
     const std::string& key = keys[key_index % keys.size()];
-    const std::optional<Timestamp> newest = full.NewestCommitTs(key);
+    const std::optional<Timestamp> newest = table.NewestCommitTs(key);
     Timestamp ts = std::max(SmallTs(step), Timestamp::Min().Next());
     if (newest.has_value()) ts = std::max(ts, newest->Next());
-    full.Apply(key, ts, tombstone ? std::nullopt : std::optional<std::string_view>("v"));
+    table.Apply(key, ts, tombstone ? std::nullopt : std::optional<std::string_view>("v"));
   }
+  return table;
+}
+
+RC_GTEST_PROP(VersionedTableProperty,
+              GarbageCollectNeverChangesReadsOrConflictChecksAtOrAboveTheHorizon,
+              (const Applies& applies, uint8_t h)) {
+  const VersionedTable full = TableOf(applies);
+  const std::vector<std::string> keys = ModelKeys();
   VersionedTable collected = full;
   const Timestamp horizon = SmallTs(h);
   (void)collected.GarbageCollect(horizon);
@@ -348,17 +358,9 @@ RC_GTEST_PROP(VersionedTableProperty,
 }
 
 RC_GTEST_PROP(VersionedTableProperty, MoveBelowSplitsATableWithoutChangingAnyRead,
-              (const std::vector<std::tuple<uint8_t, uint8_t, bool>>& applies, uint8_t cut,
-               uint8_t first_cut)) {
-  VersionedTable full;
+              (const Applies& applies, uint8_t cut, uint8_t first_cut)) {
+  const VersionedTable full = TableOf(applies);
   const std::vector<std::string> keys = ModelKeys();
-  for (const auto& [key_index, step, tombstone] : applies) {
-    const std::string& key = keys[key_index % keys.size()];
-    const std::optional<Timestamp> newest = full.NewestCommitTs(key);
-    Timestamp ts = std::max(SmallTs(step), Timestamp::Min().Next());
-    if (newest.has_value()) ts = std::max(ts, newest->Next());
-    full.Apply(key, ts, tombstone ? std::nullopt : std::optional<std::string_view>("v"));
-  }
   // Two moves, as a CN makes as objects arrive: the second appends to what the first moved.
   VersionedTable newer = full;
   VersionedTable older;
