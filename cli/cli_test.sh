@@ -107,6 +107,10 @@ one_line_error "accounts outside bank"
 contains "$tmp/err" 'bank workload only' "accounts outside bank named"
 expect 0 "more accounts" -- "$hindcast" run --system=cluster --accounts=40 --faults=none --seed=2
 contains "$tmp/out" 'accounts=40' "accounts in the scenario line"
+expect 2 "even log replicas" -- "$hindcast" run --system=cluster --log-replicas=4
+one_line_error "even log replicas"
+expect 0 "five log replicas" -- "$hindcast" run --system=cluster --log-replicas=5 --faults=heavy --seed=4
+contains "$tmp/out" 'log-replicas=5' "log replicas in the scenario line"
 
 # Bad input: one line on stderr naming the problem, exit 2, no output file written.
 expect 2 "no command" -- "$hindcast"

@@ -22,6 +22,8 @@ ABSL_FLAG(std::string, isolation, "si", "Cluster isolation: si (snapshot) or rc 
 ABSL_FLAG(std::string, mode, "pessimistic",
           "Cluster concurrency control: pessimistic or optimistic.");
 ABSL_FLAG(int32_t, cns, 3, "Compute nodes (cluster).");
+ABSL_FLAG(int32_t, log_replicas, 3,
+          "Raft replicas of the log service (cluster): odd, at most 7; a majority must be up.");
 ABSL_FLAG(int32_t, txns, 20, "Transactions per client (cluster).");
 ABSL_FLAG(uint64_t, spill, 1 << 20, "Workspace spill threshold in bytes (cluster).");
 ABSL_FLAG(int32_t, accounts, 0,
@@ -33,8 +35,8 @@ namespace hindcast::cli {
 
 const std::vector<std::string>& ScenarioFlagNames() {
   static const std::vector<std::string> kNames = {
-      "system",    "faults", "bug", "clients", "ops",   "plan",    "workload",
-      "isolation", "mode",   "cns", "txns",    "spill", "accounts"};
+      "system",    "faults", "bug", "clients", "ops",   "plan",     "workload",
+      "isolation", "mode",   "cns", "txns",    "spill", "accounts", "log_replicas"};
   return kNames;
 }
 
@@ -60,6 +62,10 @@ absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
     s.set_isolation(absl::GetFlag(FLAGS_isolation));
     s.set_mode(absl::GetFlag(FLAGS_mode));
     s.set_cns(static_cast<uint32_t>(cns));
+    if (absl::GetFlag(FLAGS_log_replicas) < 1) {
+      return absl::InvalidArgumentError("--log-replicas must be at least 1");
+    }
+    s.set_log_replicas(static_cast<uint32_t>(absl::GetFlag(FLAGS_log_replicas)));
     s.set_txns_per_client(static_cast<uint32_t>(txns));
     s.set_spill_threshold_bytes(absl::GetFlag(FLAGS_spill));
     if (absl::GetFlag(FLAGS_accounts) < 0) {

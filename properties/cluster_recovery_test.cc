@@ -25,7 +25,7 @@
 namespace hindcast::properties {
 namespace {
 
-using nodes::txn::Cluster;
+using nodes::txn::ClusterLayout;
 using nodes::txn::Isolation;
 using nodes::txn::Mode;
 using sim::Duration;
@@ -34,6 +34,9 @@ using sim::FaultPlan;
 using sim::FaultType;
 using sim::Instant;
 using sim::NodeId;
+
+// The default deployment: 3 log replicas.
+constexpr ClusterLayout kLayout;
 
 constexpr uint64_t kSeeds = 20;
 // The first log leader is elected at about 200ms and the clients then commit for a second or
@@ -101,15 +104,16 @@ constexpr uint64_t kTnBatchAppended = 12;
 
 ClusterReport RunWithTimeline(const ClusterScenario& s, Timeline* timeline) {
   RunOptions options{.retention = sim::EventLog::Retention::kFull};
-  options.inspect_log = [timeline](const sim::EventLog& log) {
+  const ClusterLayout layout{.log_replicas = s.log_replicas};
+  options.inspect_log = [timeline, layout](const sim::EventLog& log) {
     for (size_t i = 0; i < log.kept(); ++i) {
       const sim::Event e = log.event(i);
       if (e.kind == sim::EventKind::kClientOk) timeline->commits.emplace_back(e.time, e.node);
       if (e.kind != sim::EventKind::kNodeState) continue;
-      if (e.node < Cluster::kObjectStore && e.a == kRaftLeader) {
+      if (e.node < layout.object_store() && e.a == kRaftLeader) {
         timeline->leaders.emplace_back(e.time, e.node);
       }
-      if (e.node == Cluster::kTn && e.a == kTnBatchAppended) timeline->batches.push_back(e.time);
+      if (e.node == layout.tn() && e.a == kTnBatchAppended) timeline->batches.push_back(e.time);
     }
   };
   return RunCluster(s, options);
@@ -203,7 +207,7 @@ class ClusterRecoveryTest : public testing::TestWithParam<Config> {};
 TEST_P(ClusterRecoveryTest, TnCrashLosesNoCommittedTxn) {
   const Config c = GetParam();
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    const Timeline t = CheckRecovers(seed, c, CrashAndRestart(seed, {Cluster::kTn}));
+    const Timeline t = CheckRecovers(seed, c, CrashAndRestart(seed, {kLayout.tn()}));
     EXPECT_EQ(t.BatchesAfter(At(CrashAt(seed) + kInFlight)) - t.BatchesAfter(At(RestartAt(seed))),
               0u)
         << "seed " << seed << ": a batch became durable while the TN was down";
@@ -216,9 +220,9 @@ TEST_P(ClusterRecoveryTest, EachCnCrashLosesNoCommittedTxn) {
   const Config c = GetParam();
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
     for (int i = 0; i < 3; ++i) {
-      const NodeId cn = Cluster::kFirstCn + i;
+      const NodeId cn = kLayout.first_cn() + i;
       // RunCluster binds client i (node first_free_id() + i) to CN i.
-      const NodeId client = Cluster::kFirstCn + 3 + i;
+      const NodeId client = kLayout.first_cn() + 3 + i;
       const Timeline t = CheckRecovers(seed, c, CrashAndRestart(seed, {cn}));
       EXPECT_GE(t.CommitsAfter(At(RestartAt(seed)), client), 1u)
           << "seed " << seed << ": the client of crashed cn " << cn << " never committed again";
@@ -254,7 +258,7 @@ TEST_P(ClusterRecoveryTest, LogFollowerCrashLosesNoCommittedTxn) {
 TEST_P(ClusterRecoveryTest, LockServiceCrashLosesNoCommittedTxn) {
   const Config c = GetParam();
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    CheckRecovers(seed, c, CrashAndRestart(seed, {Cluster::kLockService}));
+    CheckRecovers(seed, c, CrashAndRestart(seed, {kLayout.lock_service()}));
   }
 }
 
@@ -262,8 +266,8 @@ TEST_P(ClusterRecoveryTest, LockServiceCrashLosesNoCommittedTxn) {
 TEST_P(ClusterRecoveryTest, TnAndLogLeaderCrashLosesNoCommittedTxn) {
   const Config c = GetParam();
   for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
-    const NodeId leader = LeaderAtCrash(seed, c, CrashAndRestart(seed, {Cluster::kTn, 0}));
-    CheckRecovers(seed, c, CrashAndRestart(seed, {Cluster::kTn, leader}));
+    const NodeId leader = LeaderAtCrash(seed, c, CrashAndRestart(seed, {kLayout.tn(), 0}));
+    CheckRecovers(seed, c, CrashAndRestart(seed, {kLayout.tn(), leader}));
   }
 }
 
@@ -284,6 +288,30 @@ TEST_P(ClusterRecoveryTest, LogLeaderDownForGoodKeepsCommitting) {
   }
 }
 
+// Five log replicas tolerate two down at once: the leader and another replica stay down for
+// the rest of the workload, and the other three keep committing and lose nothing.
+TEST_P(ClusterRecoveryTest, TwoOfFiveLogReplicasDownForGoodKeepCommitting) {
+  const Config c = GetParam();
+  for (uint64_t seed = 1; seed <= kSeeds; ++seed) {
+    ClusterScenario probe = Scenario(seed, c, {.actions = {Crash(CrashAt(seed), 0)}});
+    probe.log_replicas = 5;
+    Timeline before;
+    (void)RunWithTimeline(probe, &before);
+    const std::optional<NodeId> leader = before.LeaderAt(At(CrashAt(seed)));
+    ASSERT_TRUE(leader.has_value()) << "seed " << seed;
+    const NodeId other = (*leader + 1 + static_cast<NodeId>(seed % 4)) % 5;
+    ClusterScenario s = Scenario(
+        seed, c, {.actions = {Crash(CrashAt(seed), *leader), Crash(CrashAt(seed), other)}});
+    s.log_replicas = 5;
+    Timeline t;
+    const ClusterReport r = RunWithTimeline(s, &t);
+    EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, c, r);
+    EXPECT_EQ(r.faults.applied, 2u) << Describe(s, c, r);
+    EXPECT_GE(t.BatchesAfter(At(CrashAt(seed) + kInFlight)), 5u) << Describe(s, c, r);
+    EXPECT_GE(t.CommitsAfter(At(CrashAt(seed) + kInFlight)), 10u) << Describe(s, c, r);
+  }
+}
+
 // The planted bug `lock_forget_on_restart`: the restarted lock service keeps its old bind, so
 // a transaction that held a lock across the restart and a new holder of that lock both
 // commit, and one transfer's update is lost. A short outage of the lock service under the
@@ -295,8 +323,8 @@ TEST(ClusterRecoveryBugTest, LockForgetOnRestartLosesAnUpdate) {
   for (uint64_t seed = 1; seed <= kSeedsMax; ++seed) {
     ClusterScenario s = Scenario(
         seed, c,
-        {.actions = {Crash(CrashAt(seed), Cluster::kLockService),
-                     Restart(CrashAt(seed) + Duration::Millis(50), Cluster::kLockService)}});
+        {.actions = {Crash(CrashAt(seed), kLayout.lock_service()),
+                     Restart(CrashAt(seed) + Duration::Millis(50), kLayout.lock_service())}});
     s.bugs.lock_forget_on_restart = true;
     const ClusterReport r = RunCluster(s, {});
     if (r.verdict != Verdict::kViolation) continue;

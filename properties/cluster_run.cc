@@ -290,6 +290,7 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   sim::Simulator& sim = world.sim();
   Driver driver(scenario, sim);
   nodes::txn::Cluster cluster(world, {.cns = scenario.cns,
+                                      .log_replicas = scenario.log_replicas,
                                       .isolation = scenario.isolation,
                                       .mode = scenario.mode,
                                       .spill_threshold_bytes = scenario.spill_threshold_bytes,

@@ -36,6 +36,7 @@ struct ClusterScenario {
   nodes::txn::Mode mode = nodes::txn::Mode::kPessimistic;
   nodes::txn::ClusterBugs bugs;
   int cns = 3;
+  int log_replicas = 3;  // Odd; a majority must stay up.
   int clients = 3;
   int txns_per_client = 20;
   size_t spill_threshold_bytes = 1 << 20;

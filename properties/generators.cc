@@ -117,7 +117,8 @@ rc::Gen<RegisterScenario> GenRegisterScenario(bool bug) {
 }
 
 rc::Gen<ClusterScenario> GenClusterScenario(const ClusterScenario& base) {
-  const int servers = nodes::txn::Cluster::kFirstCn + base.cns;
+  const int servers = static_cast<int>(
+      nodes::txn::ClusterLayout{.log_replicas = base.log_replicas}.first_cn() + base.cns);
   return rc::gen::mapcat(rc::gen::inRange(1, 4), [base, servers](int clients) {
     return rc::gen::apply(
         [base, clients](uint64_t seed, int txns, sim::FaultPlan plan) {

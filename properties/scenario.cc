@@ -22,6 +22,7 @@ namespace {
 constexpr uint32_t kClientsMax = 64;
 constexpr uint32_t kOpsPerClientMax = 100'000;
 constexpr uint32_t kAccountsMax = 4096;
+constexpr uint32_t kLogReplicasMax = 7;
 constexpr size_t kFaultActionsMax = 10'000;
 constexpr int64_t kFaultTimeMaxNs = int64_t{3600} * 1'000'000'000;
 
@@ -236,6 +237,7 @@ Scenario ToProto(const ClusterScenario& c) {
   s.set_mode(c.mode == nodes::txn::Mode::kPessimistic ? "pessimistic" : "optimistic");
   s.set_clients(static_cast<uint32_t>(c.clients));
   s.set_cns(static_cast<uint32_t>(c.cns));
+  s.set_log_replicas(static_cast<uint32_t>(c.log_replicas));
   s.set_txns_per_client(static_cast<uint32_t>(c.txns_per_client));
   s.set_spill_threshold_bytes(c.spill_threshold_bytes);
   if (c.workload == "bank") s.set_accounts(static_cast<uint32_t>(c.accounts));
@@ -388,8 +390,16 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
     }
     c.accounts = static_cast<int>(s.accounts());
   }
+  if (s.log_replicas() != 0) {
+    if (s.log_replicas() % 2 == 0 || s.log_replicas() > kLogReplicasMax) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("log replicas must be odd and at most ", kLogReplicasMax));
+    }
+    c.log_replicas = static_cast<int>(s.log_replicas());
+  }
   if (s.has_plan()) {
-    const int node_count = nodes::txn::Cluster::kFirstCn + c.cns + c.clients;
+    const int node_count = static_cast<int>(
+        nodes::txn::ClusterLayout{.log_replicas = c.log_replicas}.first_cn() + c.cns + c.clients);
     absl::StatusOr<sim::FaultPlan> plan = FromProto(s.plan(), node_count);
     if (!plan.ok()) return plan.status();
     c.plan = *std::move(plan);
@@ -451,8 +461,9 @@ std::string DescribeScenario(const Scenario& s) {
         " isolation=", c.isolation == nodes::txn::Isolation::kSnapshot ? "si" : "rc",
         " mode=", c.mode == nodes::txn::Mode::kPessimistic ? "pessimistic" : "optimistic",
         " faults=", Sv(sim::FaultProfileName(c.faults)),
-        " bug=", s.bug().empty() ? "none" : s.bug(), " cns=", c.cns, " clients=", c.clients,
-        " txns=", c.txns_per_client,
+        " bug=", s.bug().empty() ? "none" : s.bug(), " cns=", c.cns,
+        c.log_replicas == 3 ? "" : absl::StrCat(" log-replicas=", c.log_replicas),
+        " clients=", c.clients, " txns=", c.txns_per_client,
         c.workload == "bank" ? absl::StrCat(" accounts=", c.accounts) : "",
         " spill=", c.spill_threshold_bytes, " seed=", c.seed);
   }

@@ -151,7 +151,8 @@ absl::StatusOr<ShrinkResult> ShrinkScenario(const Scenario& failing, const Shrin
     shrinker.ShrinkSize(shrinker.best().clients(), &Scenario::set_clients);
     // Fewer CNs renumber the clients, so only when the plan names no node past the CNs left.
     const int64_t high = HighestNode(shrinker.best().plan());
-    if (high < nodes::txn::Cluster::kFirstCn) {
+    const ClusterScenario c = *ToClusterScenario(shrinker.best());
+    if (high < nodes::txn::ClusterLayout{.log_replicas = c.log_replicas}.first_cn()) {
       shrinker.ShrinkSize(shrinker.best().cns(), &Scenario::set_cns);
     }
   } else {

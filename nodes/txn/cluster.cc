@@ -11,9 +11,16 @@
 
 namespace hindcast::nodes::txn {
 
-Cluster::Cluster(World& world, const ClusterOptions& options) {
+Cluster::Cluster(World& world, const ClusterOptions& options)
+    : layout_{.log_replicas = options.log_replicas} {
   HC_ASSERT(options.cns >= 1);
+  HC_ASSERT_MSG(options.log_replicas >= 1 && options.log_replicas % 2 == 1,
+                "the log service needs an odd number of replicas");
   const clock::HlcOptions hlc{.update_on_receive = !options.bugs.hlc_no_update_on_receive};
+  for (int i = 0; i < options.log_replicas; ++i) log_replicas_.push_back(i);
+  const sim::NodeId object_store = layout_.object_store();
+  const sim::NodeId tn = layout_.tn();
+  const sim::NodeId lock_service = layout_.lock_service();
   for (sim::NodeId id : log_replicas_) {
     world.AddServer(id, absl::StrCat("log-", id), [this, options](NodeEnv& env) {
       return std::make_unique<logservice::Replica>(
@@ -21,33 +28,34 @@ Cluster::Cluster(World& world, const ClusterOptions& options) {
                                           .ack_before_quorum = options.bugs.ack_before_quorum});
     });
   }
-  world.AddServer(kObjectStore, "object-store", [](NodeEnv& env) {
+  world.AddServer(object_store, "object-store", [](NodeEnv& env) {
     return std::make_unique<objectstore::ObjectServer>(env, objectstore::ObjectServerOptions{});
   });
-  world.AddServer(kTn, "tn", [this, hlc](NodeEnv& env) {
+  world.AddServer(tn, "tn", [this, object_store, hlc](NodeEnv& env) {
     return std::make_unique<Tn>(
-        env, TnOptions{.log_replicas = log_replicas_, .object_store = kObjectStore, .hlc = hlc});
+        env, TnOptions{.log_replicas = log_replicas_, .object_store = object_store, .hlc = hlc});
   });
-  world.AddServer(kLockService, "lock-service", [options, hlc](NodeEnv& env) {
+  world.AddServer(lock_service, "lock-service", [options, tn, hlc](NodeEnv& env) {
     return std::make_unique<LockService>(
-        env, LockServiceOptions{.tn = kTn,
+        env, LockServiceOptions{.tn = tn,
                                 .bug_lock_forget_on_restart = options.bugs.lock_forget_on_restart,
                                 .hlc = hlc});
   });
   for (int i = 0; i < options.cns; ++i) {
-    const sim::NodeId id = kFirstCn + i;
+    const sim::NodeId id = layout_.first_cn() + i;
     cns_.push_back(id);
-    world.AddServer(id, absl::StrCat("cn-", id), [options, hlc](NodeEnv& env) {
-      return std::make_unique<Cn>(env,
-                                  CnOptions{.tn = kTn,
-                                            .object_store = kObjectStore,
-                                            .lock_service = kLockService,
-                                            .isolation = options.isolation,
-                                            .mode = options.mode,
-                                            .spill_threshold_bytes = options.spill_threshold_bytes,
-                                            .bugs = options.bugs.cn,
-                                            .hlc = hlc});
-    });
+    world.AddServer(id, absl::StrCat("cn-", id),
+                    [options, object_store, tn, lock_service, hlc](NodeEnv& env) {
+                      return std::make_unique<Cn>(
+                          env, CnOptions{.tn = tn,
+                                         .object_store = object_store,
+                                         .lock_service = lock_service,
+                                         .isolation = options.isolation,
+                                         .mode = options.mode,
+                                         .spill_threshold_bytes = options.spill_threshold_bytes,
+                                         .bugs = options.bugs.cn,
+                                         .hlc = hlc});
+                    });
   }
 }
 

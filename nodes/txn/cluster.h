@@ -4,8 +4,9 @@
 //   Cluster cluster(world, {.cns = 3, .isolation = Isolation::kSnapshot});
 //   world.AddClient(cluster.first_free_id(), "client", ...);  // Sends TxnRequests to a CN.
 //
-// Node ids: log replicas 0..2, the object store 3, the TN 4, the lock service 5, then the
-// CNs. Everything except clients is a server: it has a disk and fault plans may crash it.
+// Node ids (ClusterLayout): log replicas 0..L-1 (L = log_replicas, 3 by default), then the
+// object store, the TN, the lock service, then the CNs. Everything except clients is a
+// server: it has a disk and fault plans may crash it.
 #ifndef HINDCAST_NODES_TXN_CLUSTER_H_
 #define HINDCAST_NODES_TXN_CLUSTER_H_
 
@@ -23,8 +24,18 @@ struct ClusterBugs {
   bool ack_before_quorum = false;
 };
 
+// Where each role lives, given the size of the log service.
+struct ClusterLayout {
+  int log_replicas = 3;
+  constexpr sim::NodeId object_store() const { return static_cast<sim::NodeId>(log_replicas); }
+  constexpr sim::NodeId tn() const { return object_store() + 1; }
+  constexpr sim::NodeId lock_service() const { return object_store() + 2; }
+  constexpr sim::NodeId first_cn() const { return object_store() + 3; }
+};
+
 struct ClusterOptions {
   int cns = 3;
+  int log_replicas = 3;  // Raft replicas of the log service; a majority must be up.
   Isolation isolation = Isolation::kSnapshot;
   Mode mode = Mode::kPessimistic;
   size_t spill_threshold_bytes = 1 << 20;
@@ -33,19 +44,18 @@ struct ClusterOptions {
 
 class Cluster {
  public:
-  static constexpr sim::NodeId kObjectStore = 3;
-  static constexpr sim::NodeId kTn = 4;
-  static constexpr sim::NodeId kLockService = 5;
-  static constexpr sim::NodeId kFirstCn = 6;
-
   Cluster(World& world, const ClusterOptions& options);
 
+  const ClusterLayout& layout() const { return layout_; }
   const std::vector<sim::NodeId>& log_replicas() const { return log_replicas_; }
   const std::vector<sim::NodeId>& cns() const { return cns_; }
-  sim::NodeId first_free_id() const { return kFirstCn + static_cast<sim::NodeId>(cns_.size()); }
+  sim::NodeId first_free_id() const {
+    return layout_.first_cn() + static_cast<sim::NodeId>(cns_.size());
+  }
 
  private:
-  std::vector<sim::NodeId> log_replicas_{0, 1, 2};
+  ClusterLayout layout_;
+  std::vector<sim::NodeId> log_replicas_;
   std::vector<sim::NodeId> cns_;
 };
 
