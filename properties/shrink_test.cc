@@ -9,6 +9,7 @@
 
 #include <optional>
 
+#include "absl/strings/match.h"
 #include "properties/generators.h"
 
 namespace hindcast::properties {
@@ -21,17 +22,21 @@ TEST(ShrinkTest, ShrinksAFailingClusterScenarioAndTheResultReplays) {
   s.set_workload("bank");
   s.set_faults("heavy");
   s.set_bug("ack_before_quorum");
-  // The first failing seed (which one it is depends on the cluster's timing).
+  // The first seed that fails the durability check, the failure the bug is documented for
+  // (which seed depends on the cluster's timing). Some seeds fail otherwise first: the lost
+  // entries can leave the cluster unable to answer the final read.
   uint64_t seed = 1;
   for (; seed <= 200; ++seed) {
     s.set_seed(seed);
-    if (RunScenario(s, {}).verdict == Verdict::kViolation) break;
+    const RunSummary run = RunScenario(s, {});
+    if (run.verdict == Verdict::kViolation && absl::StrContains(run.failure, "durability")) break;
   }
-  ASSERT_LE(seed, 200u) << "ack_before_quorum did not fail on seeds 1..200";
+  ASSERT_LE(seed, 200u) << "ack_before_quorum did not fail the durability check on seeds 1..200";
   const absl::StatusOr<ShrinkResult> r = ShrinkScenario(s, {.runs_max = 200});
   ASSERT_TRUE(r.ok()) << r.status();
-  EXPECT_GT(r->faults_before, 10u);
+  EXPECT_GE(r->faults_before, 5u);
   EXPECT_LE(r->faults_after, 3u);
+  EXPECT_LT(r->faults_after, r->faults_before);
   const Scenario& min = r->minimal.scenario();
   EXPECT_LE(min.txns_per_client() * min.clients(), 60u);
   EXPECT_EQ(FailureClass(r->shrunk.failure), FailureClass(r->original.failure));
