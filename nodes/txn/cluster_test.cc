@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "nodes/wire.h"
+#include "storage/pb_util.h"
 
 namespace hindcast::nodes::txn {
 namespace {
@@ -22,6 +23,8 @@ class TestClient : public sim::Node {
       reply = m.txn_reply();
     }
   }
+  // Anything else, as this client (a lock request of a made-up transaction, say).
+  void SendRaw(sim::NodeId to, const Message& m) { SendMessage(env_, to, m); }
   void Send(sim::NodeId cn, std::vector<Op> ops) {
     reply.reset();
     Message m;
@@ -48,23 +51,30 @@ Op MakeOp(Op::Kind kind, std::string key, std::string value = "", int64_t delta 
 struct Harness {
   explicit Harness(ClusterOptions options, uint64_t seed = 1)
       : world({.seed = seed}), cluster(world, options) {
-    world.AddClient(cluster.first_free_id(), "client", [this](NodeEnv& env) {
-      auto c = std::make_unique<TestClient>(env);
-      client = c.get();
-      return c;
-    });
+    for (int i = 0; i < 2; ++i) {
+      world.AddClient(cluster.first_free_id() + i, "client", [this, i](NodeEnv& env) {
+        auto c = std::make_unique<TestClient>(env);
+        (i == 0 ? client : other) = c.get();
+        return c;
+      });
+    }
     Settle(sim::Duration::Seconds(2));  // Elect a log leader, recover the TN, subscribe.
   }
   void Settle(sim::Duration d) { world.sim().Run({.time_limit = world.sim().Now() + d}); }
-  TxnReply Run(sim::NodeId cn, std::vector<Op> ops) {
-    client->Send(cn, std::move(ops));
-    for (int i = 0; i < 200 && !client->reply.has_value(); ++i) Settle(sim::Duration::Millis(10));
-    EXPECT_TRUE(client->reply.has_value()) << "no reply within 2 s";
-    return client->reply.value_or(TxnReply());
+  TxnReply Run(sim::NodeId cn, std::vector<Op> ops) { return RunOn(client, cn, std::move(ops)); }
+  TxnReply RunOn(TestClient* c, sim::NodeId cn, std::vector<Op> ops) {
+    c->Send(cn, std::move(ops));
+    return Await(c);
+  }
+  TxnReply Await(TestClient* c) {
+    for (int i = 0; i < 200 && !c->reply.has_value(); ++i) Settle(sim::Duration::Millis(10));
+    EXPECT_TRUE(c->reply.has_value()) << "no reply within 2 s";
+    return c->reply.value_or(TxnReply());
   }
   World world;
   Cluster cluster;
   TestClient* client = nullptr;
+  TestClient* other = nullptr;  // A second session, for two transactions at once.
 };
 
 TEST(ClusterTest, CommitsAndReadsAcrossCns) {
@@ -114,6 +124,48 @@ TEST(ClusterTest, ReserveRefusesWhenStockIsShort) {
   const TxnReply r = h.Run(h.cluster.cns()[0], {MakeOp(Op::RESERVE, "x", "", 1)});
   EXPECT_EQ(r.outcome(), TxnReply::COMMITTED);
   EXPECT_EQ(r.results(0).value(), "short");
+}
+
+// A lock whose holder is over for good (its unlock was lost, or a late duplicate of a lock
+// request granted the key again after it finished) is an orphan: the lock service asks the
+// holder's CN, which says the transaction is gone, and the waiter gets the lock.
+TEST(ClusterTest, AnOrphanedLockIsFreedForTheNextTransaction) {
+  Harness h({});
+  ASSERT_EQ(h.Run(h.cluster.cns()[0], {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
+  // A lock request of a transaction of cns[0] that is not running there (seq 7 of no
+  // incarnation of it), as a duplicate delivered after the end of its transaction would be.
+  Message lock;
+  LockRequest* r = lock.mutable_lock();
+  r->set_req(1);
+  *r->mutable_txn() = storage::ToProto(storage::TxnId{.cn = h.cluster.cns()[0], .seq = 7});
+  r->set_key("k");
+  h.client->SendRaw(h.cluster.layout().lock_service(), lock);
+  h.Settle(sim::Duration::Millis(20));
+  const TxnReply add = h.Run(h.cluster.cns()[1], {MakeOp(Op::ADD, "k", "", 2)});
+  ASSERT_EQ(add.outcome(), TxnReply::COMMITTED) << add.reason();
+  EXPECT_EQ(add.results(0).value(), "3");
+}
+
+// The check never frees the lock of a live transaction: one whose commit is stuck (its CN is
+// cut off from the TN, so it retries) keeps its lock, and a second writer of the key gives up.
+TEST(ClusterTest, AStuckButLiveHolderKeepsItsLock) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
+  h.client->Send(cn0, {MakeOp(Op::ADD, "k", "", 2)});
+  h.Settle(sim::Duration::Millis(5));  // Locked; the commit request is on its way.
+  h.world.network().Partition({cn0}, {tn});
+  h.Settle(sim::Duration::Millis(200));
+  ASSERT_FALSE(h.client->reply.has_value());
+  const TxnReply second = h.RunOn(h.other, cn1, {MakeOp(Op::ADD, "k", "", 10)});
+  EXPECT_EQ(second.outcome(), TxnReply::ABORTED);
+  EXPECT_EQ(second.reason(), "lock wait timeout");
+  h.world.network().Heal();
+  const TxnReply first = h.Await(h.client);
+  ASSERT_EQ(first.outcome(), TxnReply::COMMITTED) << first.reason();
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k")});
+  EXPECT_EQ(read.results(0).value(), "3");
 }
 
 }  // namespace

@@ -682,6 +682,23 @@ void Cn::Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
   txns_.erase(id);
 }
 
+// A transaction of this CN that is not in txns_ is over for good: it committed (and the
+// reply, whose ts the clock has observed, arrived) or it aborted, or it belonged to an
+// earlier incarnation. That last answer waits for the fence: until the TN refuses the
+// earlier incarnation's commits, one of them may still commit.
+void Cn::OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q) {
+  clock_.Observe(q.hlc());
+  if (!fenced_) return;  // The lock service asks again.
+  const storage::TxnId txn = storage::FromProto(q.txn());
+  const Txn* t = Find(txn.seq);
+  Message m;
+  TxnStatusReply* r = m.mutable_txn_status_reply();
+  *r->mutable_txn() = q.txn();
+  r->set_active(txn.cn == env_.id() && t != nullptr && t->id == txn);
+  *r->mutable_hlc() = clock_.Stamp();
+  SendMessage(env_, from, m);
+}
+
 void Cn::Receive(sim::NodeId from, std::string_view bytes) {
   if (store_.Receive(from, bytes)) return;
   Message m;
@@ -698,6 +715,9 @@ void Cn::Receive(sim::NodeId from, std::string_view bytes) {
       break;
     case Message::kLockReply:
       OnLockReply(m.lock_reply());
+      break;
+    case Message::kTxnStatusQuery:
+      OnTxnStatusQuery(from, m.txn_status_query());
       break;
     default:
       break;

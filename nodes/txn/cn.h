@@ -154,6 +154,7 @@ class Cn : public sim::Node {
   // Locks.
   void LockKey(uint64_t id, const std::string& key, Then then);
   void SendLock(uint64_t id);
+  void OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q);
   void OnLockReply(const LockReply& r);
   void Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts);
 

@@ -46,6 +46,7 @@ void LockService::Receive(sim::NodeId from, std::string_view bytes) {
         // The TN's clock is past every commit so far, including those of keys this
         // incarnation never hears an unlock for.
         last_commit_floor_ = std::max(last_commit_floor_, storage::FromProto(m.bind_reply().hlc()));
+        // State 20: bound; b is the bind version.
         env_.Record({.kind = sim::EventKind::kNodeState, .a = 20, .b = bind_version_});
       }
       break;
@@ -54,6 +55,9 @@ void LockService::Receive(sim::NodeId from, std::string_view bytes) {
       break;
     case Message::kUnlock:
       OnUnlock(m.unlock());
+      break;
+    case Message::kTxnStatusReply:
+      OnTxnStatusReply(m.txn_status_reply());
       break;
     default:
       break;
@@ -126,6 +130,7 @@ void LockService::OnLock(sim::NodeId from, const LockRequest& r) {
   auto [it, inserted] = locks_.try_emplace(r.key());
   Lock& lock = it->second;
   if (inserted || lock.holder == txn) {
+    if (inserted) lock.since_ns = env_.PhysicalNowNs();
     lock.holder = txn;
     held_[txn].insert(r.key());
     Grant(from, r.req(), r.key());
@@ -140,6 +145,42 @@ void LockService::OnLock(sim::NodeId from, const LockRequest& r) {
   }
   lock.waiters.push_back({from, r.req(), txn});
   waiting_for_[txn] = r.key();
+  if (!orphan_check_scheduled_) {
+    orphan_check_scheduled_ = true;
+    env_.SetTimer(options_.orphan_after, [this] { CheckOrphans(); });
+  }
+}
+
+void LockService::CheckOrphans() {
+  orphan_check_scheduled_ = false;
+  if (waiting_for_.empty()) return;
+  const int64_t now = env_.PhysicalNowNs();
+  for (const auto& [waiter, key] : waiting_for_) {
+    Lock& lock = locks_.at(key);
+    if (now - lock.since_ns < options_.orphan_after.ns()) continue;
+    lock.since_ns = now;  // Asked: not again for another orphan_after.
+    Message m;
+    TxnStatusQuery* q = m.mutable_txn_status_query();
+    *q->mutable_txn() = storage::ToProto(lock.holder);
+    *q->mutable_hlc() = clock_.Stamp();
+    SendMessage(env_, lock.holder.cn, m);
+  }
+  orphan_check_scheduled_ = true;
+  env_.SetTimer(options_.orphan_after, [this] { CheckOrphans(); });
+}
+
+void LockService::OnTxnStatusReply(const TxnStatusReply& r) {
+  clock_.Observe(r.hlc());
+  if (r.active()) return;
+  const storage::TxnId txn = storage::FromProto(r.txn());
+  auto held = held_.find(txn);
+  if (held == held_.end() && !waiting_for_.contains(txn)) return;  // Already released.
+  // State 21: an orphan's locks are freed; b is how many it held.
+  env_.Record({.kind = sim::EventKind::kNodeState,
+               .a = 21,
+               .b = held == held_.end() ? 0 : held->second.size()});
+  // Over for good: if it committed, its commit ts is below the CN's clock now.
+  Release(txn, storage::FromProto(r.hlc()));
 }
 
 void LockService::OnUnlock(const UnlockRequest& r) {
@@ -192,6 +233,7 @@ void LockService::Release(const storage::TxnId& txn, std::optional<storage::Time
     const Waiter next = lock.waiters.front();
     lock.waiters.pop_front();
     lock.holder = next.txn;
+    lock.since_ns = env_.PhysicalNowNs();
     waiting_for_.erase(next.txn);
     held_[next.txn].insert(key);
     Grant(next.cn, next.req, key);

@@ -21,6 +21,11 @@
 // restarted CN whose old incarnation's locks it released (one of them may have committed
 // and died before unlocking).
 //
+// Unlocks are not acknowledged. One that is lost, or a late duplicate of a lock request
+// that re-grants a key to a finished transaction, leaves an orphan lock: the service asks a
+// holder's CN about it once others have waited `orphan_after`, and frees the locks of a
+// transaction the CN says is over, taking the CN's clock as their last commit.
+//
 // Planted bug `lock_forget_on_restart`: after a restart the service keeps the old bind, so
 // the TN cannot tell that the locks were forgotten, and two transactions can hold "the same"
 // lock across the restart (a lost update).
@@ -47,6 +52,9 @@ struct LockServiceOptions {
   sim::NodeId tn = sim::kNoNode;
   bool bug_lock_forget_on_restart = false;
   sim::Duration bind_retry = sim::Duration::Millis(30);
+  // Orphan check: a lock held this long while another transaction waits for it makes the
+  // service ask the holder's CN whether the holder is still alive (and again this often).
+  sim::Duration orphan_after = sim::Duration::Millis(100);
   clock::HlcOptions hlc;
 };
 
@@ -65,11 +73,16 @@ class LockService : public sim::Node {
   struct Lock {
     storage::TxnId holder;
     std::deque<Waiter> waiters;
+    int64_t since_ns = 0;  // When `holder` got it or was last asked about (this clock).
   };
 
   void AskBind();
   void OnLock(sim::NodeId from, const LockRequest& r);
   void OnUnlock(const UnlockRequest& r);
+  // Asks the CNs of holders that others have waited on for `orphan_after` whether they are
+  // alive, while anyone waits; OnTxnStatusReply releases the locks of those that are not.
+  void CheckOrphans();
+  void OnTxnStatusReply(const TxnStatusReply& r);
   void Grant(sim::NodeId cn, uint64_t req, const std::string& key);
   void Refuse(sim::NodeId cn, uint64_t req, LockReply::Status status);
   // Whether `waiter` waiting for `holder` closes a cycle in the wait-for graph.
@@ -88,6 +101,7 @@ class LockService : public sim::Node {
   absl::btree_map<std::string, Lock> locks_;
   absl::btree_map<storage::TxnId, absl::btree_set<std::string>> held_;
   absl::btree_map<storage::TxnId, std::string> waiting_for_;  // Key each waiter waits on.
+  bool orphan_check_scheduled_ = false;
   // Last commit ts of recently unlocked keys, in two generations: when the young one fills
   // up the old one is forgotten (raising the floor) and the young one takes its place.
   absl::btree_map<std::string, storage::Timestamp> last_commit_young_;
