@@ -173,6 +173,7 @@ uint64_t Network::Send(NodeId from, NodeId to, std::string bytes) {
   const LinkParams& p = ParamsOf(link);
   const uint64_t size = bytes.size();
   const uint64_t send = sim_.Record({.node = from, .kind = EventKind::kSend, .a = to, .b = size});
+  if (tap_ != nullptr) tap_(from, to, bytes);
   ++link.counters.sent;
   ++totals_.sent;
   link.counters.bytes_sent += size;

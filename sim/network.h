@@ -49,6 +49,7 @@
 #include <string_view>
 #include <vector>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "sim/random.h"
 #include "sim/simulator.h"
@@ -147,6 +148,12 @@ class Network {
   // Sends `bytes` from `from` to `to` (both registered simulator nodes; a node may send to
   // itself). Returns the kSend event's seq, the message's identity.
   uint64_t Send(NodeId from, NodeId to, std::string bytes);
+
+  // Sees every message as it is sent (before any fault decides its fate), in send order:
+  // for tests that capture a message to deliver a late copy of it, and for tracers. It must
+  // not send, schedule or draw randomness; the run is the same with or without it.
+  using Tap = absl::AnyInvocable<void(NodeId from, NodeId to, std::string_view bytes)>;
+  void set_tap(Tap tap) { tap_ = std::move(tap); }
 
   // --- Link parameters -------------------------------------------------------------------
   // The default applies to every link without an override, including links already used.
@@ -287,6 +294,7 @@ class Network {
   uint32_t free_messages_ = kNil;
   std::vector<PendingClog> pending_clogs_;
   LinkCounters totals_;
+  Tap tap_;
 };
 
 }  // namespace hindcast::sim

@@ -188,6 +188,27 @@ TEST(NetworkTest, DropAndDuplicateRatesMatchTheConfiguration) {
   EXPECT_EQ(EventsOfKind(h.sim, EventKind::kDrop).size(), t.dropped());
 }
 
+// The tap sees every send once, in order, whatever becomes of it (dropped ones too, not the
+// duplicates the network makes), and watching changes nothing: same fingerprint as without.
+TEST(NetworkTest, TheTapSeesEverySendAndChangesNothing) {
+  const LinkParams lossy = {.drop_ppm = 300'000, .duplicate_ppm = 200'000};
+  Harness watched(8, lossy), unwatched(8, lossy);
+  std::vector<std::string> seen;
+  watched.net.set_tap([&](NodeId from, NodeId to, std::string_view bytes) {
+    seen.push_back(absl::StrCat(from, ">", to, ":", Sv(bytes)));
+  });
+  for (Harness* h : {&watched, &unwatched}) {
+    for (int i = 0; i < 200; ++i) h->net.Send(1 + i % 3, 1 + (i + 1) % 3, absl::StrCat("m", i));
+    h->Run();
+  }
+  ASSERT_EQ(seen.size(), 200u);
+  EXPECT_EQ(seen[0], "1>2:m0");
+  EXPECT_EQ(seen[199], "2>3:m199");
+  EXPECT_GT(watched.net.totals().dropped(), 0u);
+  EXPECT_GT(watched.net.totals().duplicated, 0u);
+  EXPECT_EQ(watched.sim.log().fingerprint(), unwatched.sim.log().fingerprint());
+}
+
 TEST(NetworkTest, EventsNameTheSendAsTheirCause) {
   Harness h(5, {.duplicate_ppm = kPartsPerMillion});  // Every message is duplicated.
   const uint64_t send = h.net.Send(1, 2, "abc");

@@ -7,6 +7,7 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "nodes/wire.h"
 #include "storage/pb_util.h"
 
@@ -166,6 +167,47 @@ TEST(ClusterTest, AStuckButLiveHolderKeepsItsLock) {
   ASSERT_EQ(first.outcome(), TxnReply::COMMITTED) << first.reason();
   const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k")});
   EXPECT_EQ(read.results(0).value(), "3");
+}
+
+// Exactly once: a commit the TN refused (its spilled workspace was unreadable) stays refused,
+// even when a late copy of its request reaches the TN after the cause is gone — also a new
+// TN incarnation, which never heard the refusal. The CN told its client it aborted.
+void ExpectALateCopyOfARefusedCommitDoesNotCommit(bool restart_tn) {
+  Harness h({.spill_threshold_bytes = 64});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn(), store = h.cluster.layout().object_store();
+  std::string commit;  // The last commit request cn0 sent.
+  h.world.network().set_tap([&](sim::NodeId from, sim::NodeId to, std::string_view bytes) {
+    Message m;
+    if (from == cn0 && to == tn && ParseMessage(bytes, &m) && m.has_commit()) commit = bytes;
+  });
+  h.world.network().Partition({tn}, {store});
+  std::vector<Op> ops;
+  for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), "v"));
+  const TxnReply refused = h.Run(cn0, ops);
+  ASSERT_EQ(refused.outcome(), TxnReply::ABORTED);
+  ASSERT_EQ(refused.reason(), "tn unavailable");
+  ASSERT_FALSE(commit.empty());
+  h.world.network().Heal();
+  if (restart_tn) {
+    h.world.CrashNode(tn);
+    h.world.RestartNode(tn);
+    h.Settle(sim::Duration::Seconds(2));
+  }
+  h.world.network().Send(cn0, tn, commit);  // The late copy.
+  h.Settle(sim::Duration::Millis(500));
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k0"), MakeOp(Op::READ, "k19")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_FALSE(read.results(0).has_value()) << "the refused transaction committed";
+  EXPECT_FALSE(read.results(1).has_value()) << "the refused transaction committed";
+}
+
+TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommit) {
+  ExpectALateCopyOfARefusedCommitDoesNotCommit(/*restart_tn=*/false);
+}
+
+TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommitAfterTheTnRestarts) {
+  ExpectALateCopyOfARefusedCommitDoesNotCommit(/*restart_tn=*/true);
 }
 
 }  // namespace

@@ -624,6 +624,7 @@ void Cn::SendCommit(uint64_t id) {
   c->set_check_conflicts(options_.mode == Mode::kOptimistic);
   c->set_lock_bind_version(options_.mode == Mode::kPessimistic ? t->bind_version : 0);
   c->set_decided_below(DecidedBelow());
+  c->set_tn_epoch(tn_epoch_);
   *c->mutable_hlc() = clock_.Stamp();
   SendMessage(env_, options_.tn, m);
   env_.CancelTimer(t->timer);

@@ -145,11 +145,9 @@ void Tn::FinishRecovery() {
 
 void Tn::ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Status status,
                      storage::Timestamp commit_ts) {
-  if (status == CommitReply::OUTCOME_UNKNOWN) {
-    // Not decided: nothing to remember, and the request is not in the pipeline.
-  } else if (status != CommitReply::UNAVAILABLE) {
-    outcomes_[txn] = {status, commit_ts};
-  }
+  // Every decided outcome is remembered, aborts included: a late copy of the request must
+  // get the same answer, not run again (its CN may have told its client it aborted).
+  if (status != CommitReply::OUTCOME_UNKNOWN) outcomes_[txn] = {status, commit_ts};
   in_progress_.erase(txn);
   Message m;
   CommitReply* r = m.mutable_commit_reply();
@@ -193,13 +191,20 @@ void Tn::OnCommit(sim::NodeId cn, CommitRequest request) {
     ReplyCommit(cn, txn, done->second.status, done->second.commit_ts);  // A retry.
     return;
   }
+  if (in_progress_.contains(txn)) return;  // A copy of one in the pipeline, which answers.
+  if (request.tn_epoch() != epoch_) {
+    // Addressed to an earlier incarnation, which may have aborted it (aborts are not in the
+    // log): a late copy must not run. The CN asks again under this epoch if it still waits.
+    ReplyCommit(cn, txn, CommitReply::OUTCOME_UNKNOWN, {});
+    return;
+  }
   if (auto inc = cn_incarnations_.find(txn.cn);
       inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32)) {
     // The CN restarted since: its locks may be gone, so this commit must never happen.
     ReplyCommit(cn, txn, CommitReply::UNAVAILABLE, {});
     return;
   }
-  if (!in_progress_.insert(txn).second) return;  // A retry of one still in the pipeline.
+  in_progress_.insert(txn);
   FetchSpills(cn, std::move(request), 0);
 }
 

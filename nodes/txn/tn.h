@@ -19,6 +19,12 @@
 // and re-reads the log; whatever committed before the fence is applied, and the batch's
 // transactions are answered by what was found.
 //
+// Exactly once: a CN sends a commit again until it hears a decided outcome, so copies
+// arrive late and twice. The TN remembers every outcome it decided, aborts included, until
+// the CN's `decided_below` says it will never ask again; commits are also in the log. An
+// abort is not logged, so a request names the TN incarnation (epoch) it is for, and a new
+// incarnation runs none addressed to an earlier one: the CN asks again if it still waits.
+//
 // LogTail protocol: every push carries a watermark — all commits with commit_ts <= watermark
 // have been pushed — advanced by heartbeats. A CN resubscribes (and gets a snapshot: the
 // object list plus the unflushed LogTail) when it sees a new TN epoch or a gap in `seq`.
