@@ -509,7 +509,10 @@ void Tn::Flush() {
     for (const std::string& o : objects) c->add_objects(o);
     *c->mutable_covers_ts() = storage::ToProto(cover);
     c->set_covers_index(cover_index);
-    c->set_bind_version(bind_version_);
+    c->set_bind_version(std::max(bind_version_, bind_version_appended_));
+    // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
+    // after a restart the lost fence would let through only requests of the CN's previous
+    // incarnation, and those name an earlier TN epoch, which a new TN never runs.
     for (const auto& [node, incarnation] : cn_incarnations_) {
       CnIncarnation* i = c->add_cn_incarnations();
       i->set_cn(node);
@@ -563,6 +566,7 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
   }
   LogRecord record;
   record.set_bind_version(bind_version_ + 1);
+  bind_version_appended_ = std::max(bind_version_appended_, bind_version_ + 1);
   log_.Append(Encode(record),
               [this, reply, version = bind_version_ + 1](absl::StatusOr<uint64_t> at) mutable {
                 if (!at.ok()) return;  // The lock service asks again.

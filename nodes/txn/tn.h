@@ -143,6 +143,10 @@ class Tn : public sim::Node {
   storage::Timestamp last_commit_ts_ = storage::Timestamp::Min();
   std::vector<std::string> objects_;
   uint64_t bind_version_ = 0;
+  // The newest bind appended, answered or not. Checkpoints carry it: a bind record whose
+  // append is answered only after a checkpoint covering its index was built would otherwise
+  // be truncated away unrecorded, and a restarted TN would hand out that version again.
+  uint64_t bind_version_appended_ = 0;
   uint64_t flushes_ = 0;
   bool flushing_ = false;
   // A flush tick found a batch in the log: flush as soon as it is decided, or a TN that is
