@@ -7,6 +7,8 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "nodes/txn/cn.h"
+#include "nodes/txn/tn.h"
 #include "nodes/txn/txn.pb.h"
 #include "nodes/wire.h"
 #include "nodes/world.h"
@@ -27,7 +29,10 @@ constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
 constexpr sim::Duration kThinkMax = sim::Duration::Millis(10);
 constexpr sim::Duration kWorkloadTimeLimit = sim::Duration::Seconds(120);
 constexpr sim::Duration kSetupTimeLimit = sim::Duration::Seconds(30);
-constexpr sim::Duration kSettle = sim::Duration::Seconds(3);
+// After the restart of every server: how long the cluster may take to serve again before
+// the final read is tried anyway (it retries), and how often to look.
+constexpr sim::Duration kSettleMax = sim::Duration::Seconds(3);
+constexpr sim::Duration kSettleStep = sim::Duration::Millis(20);
 constexpr sim::Duration kRetryPause = sim::Duration::Millis(200);
 constexpr int kFinalReadAttemptsMax = 40;
 constexpr int kSetupAttemptsMax = 100;
@@ -280,6 +285,26 @@ void CheckHistory(const ClusterScenario& s, ClusterReport* report) {
   }
 }
 
+// Runs until the TN has recovered and every CN has resubscribed (the simulator may look
+// inside its nodes), or for kSettleMax. A fixed settle here was mostly idle heartbeats: about
+// a third of a default run's events.
+void SettleUntilServing(nodes::World& world, const nodes::txn::Cluster& cluster) {
+  sim::Simulator& sim = world.sim();
+  auto serving = [&] {
+    const auto* tn = dynamic_cast<const nodes::txn::Tn*>(sim.node(cluster.layout().tn()));
+    if (tn == nullptr || !tn->serving()) return false;
+    for (sim::NodeId id : cluster.cns()) {
+      const auto* cn = dynamic_cast<const nodes::txn::Cn*>(sim.node(id));
+      if (cn == nullptr || !cn->serving()) return false;
+    }
+    return true;
+  };
+  const sim::Instant until = sim.Now() + kSettleMax;
+  while (!serving() && sim.Now() < until) {
+    sim.Run({.time_limit = std::min(until, sim.Now() + kSettleStep)});
+  }
+}
+
 }  // namespace
 
 ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& options) {
@@ -323,7 +348,7 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   report.plan =
       RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon, kWorkloadTimeLimit);
   RestartEverything(world);
-  sim.Run({.time_limit = sim.Now() + kSettle});
+  SettleUntilServing(world, cluster);
   driver.set_running(1);
   clients.front()->RunUntilCommitted(driver.workload().FinalRead(), kFinalReadAttemptsMax, true);
   sim.Run({.time_limit = sim.Now() + sim::Duration::Seconds(30)});

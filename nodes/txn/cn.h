@@ -83,6 +83,8 @@ class Cn : public sim::Node {
  public:
   Cn(NodeEnv& env, const CnOptions& options);
   void Start() override;
+  // Subscribed to the TN's LogTail, with its previous incarnations fenced: ready to serve.
+  bool serving() const { return subscribed_ && fenced_; }
   void Receive(sim::NodeId from, std::string_view bytes) override;
 
  private:
