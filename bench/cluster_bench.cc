@@ -9,7 +9,8 @@
 //   BM_ClusterBank      the default scenario (3 clients x 20 transactions, 5 accounts), by
 //                       fault profile and isolation: what `hindcast sweep` does per seed;
 //   BM_ClusterBankLong  3 clients x 400 transactions: the same load for longer, so the fixed
-//                       cost of a run (about 4.5 of its simulated seconds) is spread thin;
+//                       cost of a run (elections, the rest of the fault plan's 2 s, the
+//                       restarts) is spread thin;
 //   BM_ClusterBankBusy  12 clients (4 per CN) x 100 transactions over 32 accounts, SI.
 // Issue 3's goals, bank with light faults: >= 50,000 committed transactions and >= 1,000
 // simulated seconds per wall second on one core.
