@@ -81,6 +81,7 @@ class Simulator {
   RunResult Run(const RunLimits& limits);
   void Stop() { stop_requested_ = true; }
   uint64_t total_steps() const { return total_steps_; }
+  // Queued tasks, counting some cancelled ones not yet swept out (never more than half).
   size_t pending_tasks() const { return heap_.size(); }
 
   // --- Nodes ---------------------------------------------------------------------------
@@ -159,6 +160,9 @@ class Simulator {
   uint64_t trigger_ = 0;
   bool stop_requested_ = false;
   std::vector<HeapEntry> heap_;
+  // Entries of heap_ whose task was cancelled; Cancel sweeps them out past half the heap.
+  static constexpr size_t kCompactMin = 64;
+  size_t cancelled_in_heap_ = 0;
   std::vector<Slot> slots_;
   std::vector<uint32_t> free_slots_;
   std::vector<NodeSlot> nodes_;

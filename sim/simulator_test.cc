@@ -51,6 +51,38 @@ TEST(SimulatorTest, CancelledTaskDoesNotRun) {
   EXPECT_EQ(ran, 0);
 }
 
+// Cancelled entries are swept out of the queue once they are half of it; the tasks left run
+// in exactly the order they would have (ties included: their shuffle is drawn at Schedule).
+TEST(SimulatorTest, SweepingCancelledTimersKeepsTheOrderOfTheRest) {
+  constexpr int kTasks = 2000;
+  auto run = [](bool cancel_most, size_t* pending_after_cancel) {
+    Simulator sim({.seed = 3});
+    std::vector<int> order;
+    std::vector<TimerId> ids;
+    for (int i = 0; i < kTasks; ++i) {
+      ids.push_back(sim.Schedule(Duration::Millis(i % 50), [&order, i] { order.push_back(i); }));
+    }
+    if (cancel_most) {
+      for (int i = 0; i < kTasks; ++i) {
+        if (i % 10 != 0) sim.Cancel(ids[i]);
+      }
+    }
+    *pending_after_cancel = sim.pending_tasks();
+    sim.Run({});
+    return order;
+  };
+  size_t pending_all = 0, pending_few = 0;
+  const std::vector<int> all = run(false, &pending_all);
+  const std::vector<int> few = run(true, &pending_few);
+  std::vector<int> expected;
+  for (int i : all) {
+    if (i % 10 == 0) expected.push_back(i);
+  }
+  EXPECT_EQ(few, expected);
+  EXPECT_EQ(pending_all, static_cast<size_t>(kTasks));
+  EXPECT_LE(pending_few, 2 * expected.size() + 64) << "cancelled entries were not swept out";
+}
+
 TEST(SimulatorTest, TimeAndStepLimitsStopTheRun) {
   Simulator sim({.seed = 1});
   int ran = 0;
