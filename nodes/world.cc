@@ -132,6 +132,8 @@ bool World::JumpClock(sim::NodeId node, int64_t delta_ns) {
   return true;
 }
 
+bool World::RotDisk(sim::NodeId node) { return disks_.Has(node) && disks_.disk(node).RotSector(); }
+
 bool World::SetDiskFaults(sim::NodeId node, const sim::DiskFaultRates& rates,
                           sim::Duration duration) {
   if (!disks_.Has(node)) return false;

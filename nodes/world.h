@@ -74,6 +74,7 @@ class World : public sim::FaultTarget {
   bool JumpClock(sim::NodeId node, int64_t delta_ns) override;
   bool SetDiskFaults(sim::NodeId node, const sim::DiskFaultRates& rates,
                      sim::Duration duration) override;
+  bool RotDisk(sim::NodeId node) override;
 
  private:
   class Env;

@@ -49,6 +49,7 @@ Disk::Disk(Simulator& sim, NodeId node, const DiskOptions& options)
       read_fault_rng_(sim.root_rng().Child("disk", node).Child("read-corrupt")),
       write_fault_rng_(sim.root_rng().Child("disk", node).Child("write-corrupt")),
       misdirect_rng_(sim.root_rng().Child("disk", node).Child("misdirect")),
+      rot_rng_(sim.root_rng().Child("disk", node).Child("rot")),
       self_(std::make_shared<Disk*>(this)) {
   CheckLatency(options.read_latency);
   CheckLatency(options.write_latency);
@@ -334,6 +335,35 @@ std::vector<std::string> Disk::List() const {
   names.reserve(files_.size());
   for (const auto& [name, file] : files_) names.push_back(name);
   return names;
+}
+
+bool Disk::RotSector() {
+  std::vector<std::pair<const std::string*, File*>> candidates;
+  for (auto& [name, file] : files_) {
+    if (!file.durable.empty()) candidates.emplace_back(&name, &file);
+  }
+  if (candidates.empty()) return false;
+  const auto [name, chosen] = candidates[rot_rng_.Uniform(candidates.size())];
+  File& file = *chosen;
+  const uint64_t sectors = (file.durable.size() + kSectorSizeBytes - 1) / kSectorSizeBytes;
+  const uint64_t sector = rot_rng_.Uniform(sectors);
+  const uint64_t first = sector * kSectorSizeBytes;
+  const uint64_t offset =
+      first + rot_rng_.Uniform(std::min<uint64_t>(kSectorSizeBytes, file.durable.size() - first));
+  const char flip = static_cast<char>(1 + rot_rng_.Uniform(255));  // Never a no-op.
+  file.durable[offset] ^= flip;
+  const bool shadowed =
+      std::any_of(file.unsynced.begin(), file.unsynced.end(), [&](const UnsyncedWrite& w) {
+        return offset >= w.offset && offset < w.offset + w.bytes.size();
+      });
+  if (!shadowed && offset < file.current.size()) file.current[offset] ^= flip;
+  ++counts_.rotted_sectors;
+  sim_.Record({.node = node_,
+               .kind = EventKind::kDiskCorrupt,
+               .a = offset,
+               .b = 2,  // 2: the durable byte went bad at rest.
+               .payload = *name});
+  return true;
 }
 
 void Disk::SetFaults(const DiskFaultRates& rates) {

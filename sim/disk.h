@@ -47,8 +47,9 @@
 // the trigger of its callback's events — kDiskWrite (a = intended offset, b = length),
 // kDiskRead (a = offset, b = bytes returned), kDiskSync (a = writes made durable, b = their
 // bytes). Faults: kDiskCorrupt (a = file offset of the damaged byte, b = 0 if stored, 1 if
-// only the returned copy), kDiskMisdirect (a = intended offset, b = offset landed), and at
-// a crash kDiskLost per unsynced write that lost bytes (a = offset, b = bytes lost).
+// only the returned copy, 2 if it went bad at rest: RotSector), kDiskMisdirect (a = intended
+// offset, b = offset landed), and at a crash kDiskLost per unsynced write that lost bytes (a =
+// offset, b = bytes lost).
 #ifndef HINDCAST_SIM_DISK_H_
 #define HINDCAST_SIM_DISK_H_
 
@@ -102,10 +103,11 @@ struct DiskFaultCounts {
   // Unsynced writes that a crash lost whole, or tore with at least one sector lost.
   uint64_t crash_lost_writes = 0;
   uint64_t crash_torn_writes = 0;
+  uint64_t rotted_sectors = 0;  // RotSector.
 
   uint64_t total() const {
     return read_corruptions + write_corruptions + misdirected_writes + crash_lost_writes +
-           crash_torn_writes;
+           crash_torn_writes + rotted_sectors;
   }
 };
 
@@ -159,6 +161,13 @@ class Disk {
   [[nodiscard]] absl::Status Delete(std::string_view file);
   // File names in byte order.
   std::vector<std::string> List() const;
+
+  // A latent sector error: one byte of one durable sector goes bad at rest, with no write
+  // or read to blame (the sector's checksum catches it on the next read). File, sector and
+  // byte come from the disk's "rot" stream, over the files with durable bytes in name
+  // order. An unsynced write over that byte still shows its own value until a crash.
+  // Returns false (nothing happens) when no file has durable bytes.
+  bool RotSector();
 
   // Faults are active from SetFaults until ClearFaults (or the next SetFaults).
   void SetFaults(const DiskFaultRates& rates);
@@ -232,6 +241,7 @@ class Disk {
   Rng read_fault_rng_;
   Rng write_fault_rng_;
   Rng misdirect_rng_;
+  Rng rot_rng_;
   DiskFaultRates rates_;
   DiskFaultCounts counts_;
   uint64_t completed_writes_ = 0;  // The seq of the last completed write.

@@ -441,6 +441,49 @@ TEST(DiskFaultTest, MisdirectedWriteLandsWholeSectorsAwayAtItsRate) {
   EXPECT_LE(misdirected, kMaxExpectedFaults);
 }
 
+// Offsets where `got` is not `expected` (same length).
+std::vector<size_t> Differences(const std::string& got, const std::string& expected) {
+  std::vector<size_t> out;
+  for (size_t i = 0; i < std::min(got.size(), expected.size()); ++i) {
+    if (got[i] != expected[i]) out.push_back(i);
+  }
+  return out;
+}
+
+// A latent sector error damages one durable byte, for good: the next read and every read
+// after a crash see it. An unsynced write over the byte still reads as written.
+TEST(DiskFaultTest, RotSectorDamagesOneDurableByteAtRest) {
+  DiskHarness h(21, DiskOptions{}, EventLog::Retention::kFull);
+  EXPECT_FALSE(h.disk().RotSector()) << "no durable bytes anywhere yet";
+  const std::string data(3000, 'a');
+  ASSERT_TRUE(h.Write("log", 0, data).ok());
+  ASSERT_TRUE(h.Sync("log").ok());
+  ASSERT_TRUE(h.disk().RotSector());
+  EXPECT_EQ(h.disk().fault_counts().rotted_sectors, 1u);
+  const std::vector<size_t> bad = Differences(*h.Read("log", 0, 3000), data);
+  ASSERT_EQ(bad.size(), 1u);
+  h.CrashAndRestart();
+  EXPECT_EQ(Differences(*h.Read("log", 0, 3000), data), bad);
+  std::vector<Event> corrupt;
+  for (size_t i = 0; i < h.sim().log().kept(); ++i) {
+    if (h.sim().log().event(i).kind == EventKind::kDiskCorrupt) {
+      corrupt.push_back(h.sim().log().event(i));
+    }
+  }
+  ASSERT_EQ(corrupt.size(), 1u);
+  EXPECT_EQ(corrupt[0].a, bad[0]);
+  EXPECT_EQ(corrupt[0].b, 2u);
+}
+
+TEST(DiskFaultTest, AnUnsyncedWriteShadowsARottedByteUntilACrash) {
+  DiskHarness h(22);
+  ASSERT_TRUE(h.Write("log", 0, std::string(3000, 'a')).ok());
+  ASSERT_TRUE(h.Sync("log").ok());
+  ASSERT_TRUE(h.Write("log", 0, std::string(3000, 'b')).ok());
+  ASSERT_TRUE(h.disk().RotSector());
+  EXPECT_EQ(*h.Read("log", 0, 3000), std::string(3000, 'b'));
+}
+
 TEST(DiskFaultTest, DiskSetSumsTheFaultsOfItsDisks) {
   Simulator sim({.seed = 4});
   DiskSet disks(sim, DiskOptions{});

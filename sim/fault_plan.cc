@@ -110,6 +110,7 @@ void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon, const F
       return;
     case FaultType::kRestart:
     case FaultType::kHeal:
+    case FaultType::kDiskRot:  // Not generated: harnesses that want it plan it themselves.
       break;
   }
   HC_ASSERT_MSG(false, "not an episode type");
@@ -137,14 +138,17 @@ std::string_view FaultTypeName(FaultType type) {
       return "clock_jump";
     case FaultType::kDiskFaults:
       return "disk_faults";
+    case FaultType::kDiskRot:
+      return "disk_rot";
   }
   return "unknown";
 }
 
 std::optional<FaultType> ParseFaultType(std::string_view name) {
-  for (FaultType t : {FaultType::kCrash, FaultType::kRestart, FaultType::kPartition,
-                      FaultType::kBlockOneWay, FaultType::kHeal, FaultType::kClog,
-                      FaultType::kSwizzle, FaultType::kClockJump, FaultType::kDiskFaults}) {
+  for (FaultType t :
+       {FaultType::kCrash, FaultType::kRestart, FaultType::kPartition, FaultType::kBlockOneWay,
+        FaultType::kHeal, FaultType::kClog, FaultType::kSwizzle, FaultType::kClockJump,
+        FaultType::kDiskFaults, FaultType::kDiskRot}) {
     if (FaultTypeName(t) == name) return t;
   }
   return std::nullopt;
@@ -246,6 +250,8 @@ bool Apply(const FaultAction& a, FaultTarget& target) {
       return target.JumpClock(first(a.nodes), a.jump_ns);
     case FaultType::kDiskFaults:
       return target.SetDiskFaults(first(a.nodes), a.disk, a.duration);
+    case FaultType::kDiskRot:
+      return target.RotDisk(first(a.nodes));
   }
   return false;
 }

@@ -39,6 +39,7 @@ enum class FaultType : uint8_t {
   kSwizzle,      // rolling clog over `nodes`, one every `duration` / nodes.size().
   kClockJump,    // nodes[0]'s physical clock jumps by `jump_ns`.
   kDiskFaults,   // nodes[0]'s disk corrupts/misdirects at the given rates for `duration`.
+  kDiskRot,      // one durable sector of nodes[0]'s disk goes bad at rest (Disk::RotSector).
 };
 
 std::string_view FaultTypeName(FaultType type);
@@ -89,6 +90,7 @@ class FaultTarget {
   virtual bool Swizzle(const std::vector<NodeId>& nodes, Duration step, Duration hold) = 0;
   virtual bool JumpClock(NodeId node, int64_t delta_ns) = 0;
   virtual bool SetDiskFaults(NodeId node, const DiskFaultRates& rates, Duration duration) = 0;
+  virtual bool RotDisk(NodeId node) = 0;
 };
 
 struct FaultStats {

@@ -99,6 +99,7 @@ class RecordingTarget : public FaultTarget {
   bool SetDiskFaults(NodeId n, const DiskFaultRates&, Duration) override {
     return Log("disk", n, true);
   }
+  bool RotDisk(NodeId n) override { return Log("rot", n, true); }
   std::vector<std::string> calls;
 
  private:

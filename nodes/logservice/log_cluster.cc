@@ -266,6 +266,22 @@ void AddHarshDiskWindows(sim::Rng rng, const ClusterOptions& options, sim::Fault
       [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
 }
 
+void AddRotRestarts(sim::Rng rng, const ClusterOptions& options, sim::FaultPlan* plan) {
+  if (options.rot_restarts == 0) return;
+  const sim::NodeId victim = kReplicas[rng.Uniform(kReplicas.size())];
+  for (int i = 0; i < options.rot_restarts; ++i) {
+    const sim::Duration at = rng.UniformDuration(sim::Duration::Zero(), options.fault_horizon);
+    const sim::Duration down =
+        rng.UniformDuration(sim::Duration::Millis(50), sim::Duration::Millis(300));
+    plan->actions.push_back({.at = at, .type = sim::FaultType::kDiskRot, .nodes = {victim}});
+    plan->actions.push_back({.at = at, .type = sim::FaultType::kCrash, .nodes = {victim}});
+    plan->actions.push_back({.at = at + down, .type = sim::FaultType::kRestart, .nodes = {victim}});
+  }
+  std::stable_sort(
+      plan->actions.begin(), plan->actions.end(),
+      [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
+}
+
 }  // namespace
 
 ClusterRun RunLogCluster(const ClusterOptions& options) {
@@ -275,7 +291,7 @@ ClusterRun RunLogCluster(const ClusterOptions& options) {
       "log cluster run: seed=", options.seed, " faults=", Sv(sim::FaultProfileName(options.faults)),
       " ack_before_quorum=", options.ack_before_quorum, " appends=", options.appends,
       " truncate_every=", options.truncate_every,
-      " harsh_disk_windows=", options.harsh_disk_windows));
+      " harsh_disk_windows=", options.harsh_disk_windows, " rot_restarts=", options.rot_restarts));
   World world({.seed = options.seed, .retention = options.retention});
   sim::Simulator& sim = world.sim();
   sim.log().add_observer([&run](const sim::Event& e) {
@@ -324,6 +340,7 @@ ClusterRun RunLogCluster(const ClusterOptions& options) {
                  : sim::GenerateFaultPlan(sim.root_rng().Child("faults"), options.faults,
                                           world.topology(), options.fault_horizon);
   AddHarshDiskWindows(sim.root_rng().Child("harsh-disk"), options, &run.plan);
+  AddRotRestarts(sim.root_rng().Child("rot-restarts"), options, &run.plan);
   sim::ScheduleFaultPlan(sim, run.plan, world, &world.fault_stats());
   sim::Instant plan_end = sim::Instant::Zero() + options.fault_horizon;
   for (const sim::FaultAction& a : run.plan.actions) {

@@ -49,6 +49,11 @@ struct ClusterOptions {
   // Extra disk-fault windows, at rates far above the heavy profile's, added to the plan:
   // they exercise repair of damaged writes and recovery from damaged synced entries.
   int harsh_disk_windows = 0;
+  // Latent sector errors: this many times, one durable sector of a replica's disk goes bad
+  // (FaultType::kDiskRot) and the replica crashes at once, so its recovery reads the damage;
+  // it restarts 50-300 ms later. At most one replica is hit per run (a majority that lost
+  // synced entries is beyond what Raft can survive).
+  int rot_restarts = 0;
   // Crash and restart every replica after the heal (phase 2).
   bool restart_all = true;
   sim::Duration settle_limit = sim::Duration::Seconds(30);

@@ -11,7 +11,8 @@ ClusterOptions Harsh(uint64_t seed) {
   return {.seed = seed,
           .faults = sim::FaultProfile::kHeavy,
           .truncate_every = static_cast<int>(seed % 3) * 5,
-          .harsh_disk_windows = static_cast<int>(seed % 5)};
+          .harsh_disk_windows = static_cast<int>(seed % 5),
+          .rot_restarts = static_cast<int>(seed % 4 == 0)};
 }
 
 TEST(LogClusterSweep, RaftIsSafeAndRecoversOn5000HeavySeeds) {
@@ -28,7 +29,9 @@ TEST(LogClusterSweep, RaftIsSafeAndRecoversOn5000HeavySeeds) {
   // The sweep reached the paths it is meant to cover.
   EXPECT_GT(disk_faults, 1000u);
   EXPECT_GT(snapshots, 100u);
-  EXPECT_GT(lost_synced, 0u);
+  // Most of these come from the latent sector errors of every fourth seed (568 of 5000 seeds
+  // at the time of writing; harsh windows alone reached this path on 1).
+  EXPECT_GT(lost_synced, 100u);
 }
 
 TEST(LogClusterSweep, AckBeforeQuorumLosesAcknowledgedEntriesOnSomeOf1000Seeds) {
