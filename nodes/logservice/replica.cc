@@ -150,6 +150,7 @@ void Replica::OnStoreProgress() {
 void Replica::SetRole(Role role, std::optional<sim::NodeId> leader) {
   const bool changed = role != role_;
   const bool deposed = role_ == Role::kLeader && role != Role::kLeader;
+  if (leader != leader_) deferred_round_ = 0;  // A round is only ever acked to its leader.
   role_ = role;
   leader_ = leader;
   if (deposed) {

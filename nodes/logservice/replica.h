@@ -224,6 +224,7 @@ class Replica : public sim::Node {
   // Follower.
   uint64_t leader_match_ = 0;                 // The log matches leader_'s through here (this term).
   uint64_t last_acked_ = 0;                   // The last match_index sent to leader_.
+  uint64_t deferred_round_ = 0;               // leader_'s round to ack once entries sync.
   std::optional<sim::NodeId> pending_grant_;  // A vote granted, sent once durable.
   // Candidate.
   absl::btree_set<sim::NodeId> votes_;

@@ -123,12 +123,20 @@ void Replica::HandleAppendEntries(sim::NodeId from, const AppendEntries& ae) {
     log_.Append(e);
     fresh.push_back(e);
   }
+  const bool fresh_empty = fresh.empty();
   store_.Append(std::move(fresh));
   const uint64_t match_end = prev + static_cast<uint64_t>(ae.entries_size() - skip);
   leader_match_ = std::max(leader_match_, match_end);
   const uint64_t commit = std::min(ae.commit_index(), match_end);
   if (commit > commit_index_) AdvanceCommitTo(commit);
   MaybeClearBarrier();
+  if (!fresh_empty && Speakable()) {
+    // New entries are acked once synced (OnStoreProgress), carrying this round. An ack now
+    // would tell the leader only what its pipelining already assumes, at one message per
+    // follower per append. Heartbeats still answer at once, so no round waits longer.
+    deferred_round_ = std::max(deferred_round_, ae.round());
+    return;
+  }
   SendAck(from, ae.round());
 }
 
@@ -168,6 +176,9 @@ void Replica::RejectAppend(sim::NodeId to, uint64_t hint, uint64_t round) {
 
 void Replica::SendAck(sim::NodeId to, uint64_t round) {
   if (!Speakable()) return;  // OnStoreProgress acks once the term is durable.
+  // A round deferred by HandleAppendEntries rides on any ack to the same leader.
+  round = std::max(round, deferred_round_);
+  deferred_round_ = 0;
   // Only entries that are synced, verified and equal to the leader's count.
   const uint64_t match = std::min(store_.durable_index(), leader_match_);
   Message m;
