@@ -431,6 +431,12 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
                subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
                 if (!at.ok() || !serving_) return;  // The CN subscribes again.
                 cn_incarnations_[cn] = incarnation;
+                // No earlier incarnation of the CN asks again (and a late copy of one of
+                // its requests is refused as fenced), so their outcomes can go.
+                for (auto it = outcomes_.lower_bound({.cn = cn, .seq = 0});
+                     it != outcomes_.end() && it->first.cn == cn;) {
+                  it = (it->first.seq >> 32) != incarnation ? outcomes_.erase(it) : std::next(it);
+                }
                 SendSnapshot(cn, subscription);
               });
 }
