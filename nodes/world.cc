@@ -85,7 +85,10 @@ clock::PhysicalClock& World::physical_clock(sim::NodeId id) {
 }
 
 sim::FaultTopology World::topology() const {
-  return {.crashable = servers_, .all = all_, .max_clock_offset = options_.max_clock_offset};
+  return {.crashable = servers_,
+          .all = all_,
+          .rot_tolerant = rot_tolerant_,
+          .max_clock_offset = options_.max_clock_offset};
 }
 
 bool World::CrashNode(sim::NodeId node) { return sim_.Crash(node); }

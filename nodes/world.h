@@ -59,6 +59,8 @@ class World : public sim::FaultTarget {
   clock::PhysicalClock& physical_clock(sim::NodeId id);
   sim::FaultStats& fault_stats() { return fault_stats_; }
   const std::vector<sim::NodeId>& servers() const { return servers_; }
+  // Servers whose loss of durable data the system survives, one at a time (FaultTopology).
+  void set_rot_tolerant(std::vector<sim::NodeId> nodes) { rot_tolerant_ = std::move(nodes); }
   const std::vector<sim::NodeId>& all_nodes() const { return all_; }
   sim::FaultTopology topology() const;
 
@@ -91,6 +93,7 @@ class World : public sim::FaultTarget {
   absl::btree_map<sim::NodeId, std::unique_ptr<Env>> envs_;
   std::vector<sim::NodeId> servers_;
   std::vector<sim::NodeId> all_;
+  std::vector<sim::NodeId> rot_tolerant_;
   bool partitioned_ = false;
   sim::FaultStats fault_stats_;
 };

@@ -217,6 +217,14 @@ FaultPlan GenerateFaultPlan(Rng rng, FaultProfile profile, const FaultTopology& 
     while (draw >= table[pick].weight) draw -= table[pick++].weight;
     AddEpisode(rng, table[pick].type, at, horizon, topology, heavy, &plan.actions);
   }
+  if (heavy && !topology.rot_tolerant.empty()) {
+    Rng rot = rng.Child("rot");
+    if (rot.Chance(1, 2)) {
+      plan.actions.push_back({.at = rot.UniformDuration(Duration::Zero(), horizon),
+                              .type = FaultType::kDiskRot,
+                              .nodes = {Pick(rot, topology.rot_tolerant)}});
+    }
+  }
   plan.actions.push_back({.at = horizon, .type = FaultType::kHeal});
   std::stable_sort(plan.actions.begin(), plan.actions.end(),
                    [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });

@@ -68,11 +68,16 @@ std::optional<FaultProfile> ParseFaultProfile(std::string_view name);
 struct FaultTopology {
   std::vector<NodeId> crashable;  // Servers; clients are never crashed.
   std::vector<NodeId> all;        // Everything on the network, for partitions.
+  // Servers of which the system survives one losing durable data (the replicas of a Raft
+  // group): heavy plans may rot a sector of one of them (kDiskRot), at most once per plan.
+  std::vector<NodeId> rot_tolerant;
   Duration max_clock_offset = Duration::Millis(250);
 };
 
 // Draws a plan for `horizon` from `rng` (pass the run's "faults" child stream). Every crash
 // is followed by a restart of the same node within the horizon, and the plan ends healed.
+// The optional latent sector error of a heavy plan is drawn from rng.Child("rot"), so
+// topologies without rot-tolerant nodes get the plans they always got.
 // Heavy plans may jump a clock past `max_clock_offset` on purpose.
 FaultPlan GenerateFaultPlan(Rng rng, FaultProfile profile, const FaultTopology& topology,
                             Duration horizon);

@@ -70,10 +70,49 @@ TEST(FaultPlanTest, HeavyPlansSometimesBreakTheClockBound) {
   EXPECT_GT(breaking, 0);
 }
 
+// A heavy plan rots at most one sector, of a rot-tolerant node, and about every other plan
+// does; the rest of the plan is what the topology without rot-tolerant nodes gets.
+TEST(FaultPlanTest, HeavyPlansRotAtMostOneSectorOfARotTolerantNode) {
+  FaultTopology tolerant = kTopology;
+  tolerant.rot_tolerant = {1, 2};
+  int rotting = 0;
+  for (uint64_t seed = 1; seed <= 200; ++seed) {
+    const FaultPlan with =
+        GenerateFaultPlan(Rng(seed), FaultProfile::kHeavy, tolerant, Duration::Seconds(1));
+    const FaultPlan without =
+        GenerateFaultPlan(Rng(seed), FaultProfile::kHeavy, kTopology, Duration::Seconds(1));
+    std::vector<std::string> rest;
+    int rots = 0;
+    for (const FaultAction& a : with.actions) {
+      if (a.type != FaultType::kDiskRot) {
+        rest.push_back(a.ToString());
+        continue;
+      }
+      ++rots;
+      ASSERT_EQ(a.nodes.size(), 1u);
+      EXPECT_TRUE(a.nodes[0] == 1 || a.nodes[0] == 2) << a.ToString();
+    }
+    EXPECT_LE(rots, 1);
+    rotting += rots;
+    std::vector<std::string> expected;
+    for (const FaultAction& a : without.actions) expected.push_back(a.ToString());
+    EXPECT_EQ(rest, expected);
+    // Light plans never rot.
+    for (const FaultAction& a :
+         GenerateFaultPlan(Rng(seed), FaultProfile::kLight, tolerant, Duration::Seconds(1))
+             .actions) {
+      EXPECT_NE(a.type, FaultType::kDiskRot);
+    }
+  }
+  EXPECT_GT(rotting, 60);
+  EXPECT_LT(rotting, 140);
+}
+
 TEST(FaultPlanTest, ParseNamesRoundTrip) {
-  for (FaultType t : {FaultType::kCrash, FaultType::kRestart, FaultType::kPartition,
-                      FaultType::kBlockOneWay, FaultType::kHeal, FaultType::kClog,
-                      FaultType::kSwizzle, FaultType::kClockJump, FaultType::kDiskFaults}) {
+  for (FaultType t :
+       {FaultType::kCrash, FaultType::kRestart, FaultType::kPartition, FaultType::kBlockOneWay,
+        FaultType::kHeal, FaultType::kClog, FaultType::kSwizzle, FaultType::kClockJump,
+        FaultType::kDiskFaults, FaultType::kDiskRot}) {
     EXPECT_EQ(ParseFaultType(FaultTypeName(t)), t);
   }
   EXPECT_FALSE(ParseFaultType("explode").has_value());

@@ -18,6 +18,8 @@ Cluster::Cluster(World& world, const ClusterOptions& options)
                 "the log service needs an odd number of replicas");
   const clock::HlcOptions hlc{.update_on_receive = !options.bugs.hlc_no_update_on_receive};
   for (int i = 0; i < options.log_replicas; ++i) log_replicas_.push_back(i);
+  // Raft survives one replica that lost synced entries (it may not vote until caught up).
+  if (options.log_replicas >= 3) world.set_rot_tolerant(log_replicas_);
   const sim::NodeId object_store = layout_.object_store();
   const sim::NodeId tn = layout_.tn();
   const sim::NodeId lock_service = layout_.lock_service();
