@@ -110,7 +110,7 @@ void AddEpisode(Rng& rng, FaultType type, Duration at, Duration horizon, const F
       return;
     case FaultType::kRestart:
     case FaultType::kHeal:
-    case FaultType::kDiskRot:  // Not generated: harnesses that want it plan it themselves.
+    case FaultType::kDiskRot:  // Not an episode: GenerateFaultPlan adds it apart, once.
       break;
   }
   HC_ASSERT_MSG(false, "not an episode type");
