@@ -34,6 +34,18 @@ namespace {
 // that Google Benchmark can stop close to its time budget.
 constexpr uint64_t kStepsPerIteration = 4096;
 
+// Runs kStepsPerIteration tasks per benchmark iteration (the queue never runs dry);
+// returns the tasks run.
+uint64_t RunSteps(benchmark::State& state, Simulator& sim) {
+  uint64_t steps = 0;
+  for (auto _ : state) {
+    const RunResult r = sim.Run({.step_limit = kStepsPerIteration});
+    HC_ASSERT(r.reason == StopReason::kStepLimit);
+    steps += r.steps;
+  }
+  return steps;
+}
+
 // --- Bare event queue ---------------------------------------------------------------------
 
 // A self-rescheduling task: each firing schedules its successor, so the queue holds exactly
@@ -60,12 +72,7 @@ void BM_BareEventQueue(benchmark::State& state) {
     tickers[i] = {&sim, Mix64(i + 1)};
     tickers[i].Fire();
   }
-  uint64_t steps = 0;
-  for (auto _ : state) {
-    const RunResult r = sim.Run({.step_limit = kStepsPerIteration});
-    HC_ASSERT(r.reason == StopReason::kStepLimit);
-    steps += r.steps;
-  }
+  const uint64_t steps = RunSteps(state, sim);
   HC_ASSERT(sim.pending_tasks() == fan);
   state.SetItemsProcessed(static_cast<int64_t>(steps));
 }
@@ -98,12 +105,7 @@ void BM_CancelledTimeouts(benchmark::State& state) {
     requesters[i] = {&sim, Mix64(i + 1), TimerId{}};
     requesters[i].Fire();
   }
-  uint64_t steps = 0;
-  for (auto _ : state) {
-    const RunResult r = sim.Run({.step_limit = kStepsPerIteration});
-    HC_ASSERT(r.reason == StopReason::kStepLimit);
-    steps += r.steps;
-  }
+  const uint64_t steps = RunSteps(state, sim);
   state.counters["queue"] = static_cast<double>(sim.pending_tasks());
   state.SetItemsProcessed(static_cast<int64_t>(steps));
 }

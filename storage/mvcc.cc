@@ -58,9 +58,9 @@ std::optional<Version> VersionedTable::ReadVersion(std::string_view key, Timesta
 }
 
 std::optional<std::string> VersionedTable::Read(std::string_view key, Timestamp snapshot) const {
-  std::optional<Version> version = ReadVersion(key, snapshot);
-  if (!version.has_value()) return std::nullopt;
-  return std::move(version->value);
+  const Version* version = VisibleVersion(key, snapshot);
+  if (version == nullptr) return std::nullopt;
+  return version->value;
 }
 
 std::vector<Row> VersionedTable::Scan(const KeyRange& range, Timestamp snapshot) const {
@@ -148,9 +148,7 @@ size_t VersionedTable::MoveBelow(Timestamp below, VersionedTable* older) {
     Chain& chain = it->second;
     const size_t count = FirstAtOrAbove(chain, below);
     if (count > 0) {
-      auto to = older->chains_.find(it->first);
-      if (to == older->chains_.end()) to = older->chains_.emplace(it->first, Chain{}).first;
-      Chain& target = to->second;
+      Chain& target = older->chains_.try_emplace(it->first).first->second;
       HC_ASSERT_MSG(target.empty() || target.back().commit_ts < chain.front().commit_ts,
                     "moved versions must be newer than the older table's");
       HC_ASSERT(chain.front().commit_ts >= older->truncated_below_);
