@@ -166,7 +166,7 @@ class RelayNode : public Node {
   void Start() override {
     for (uint32_t i = 0; i < kWindowPerNode; ++i) SendNext();
   }
-  void Receive(NodeId from, std::string_view bytes) override { SendNext(); }
+  void Receive(NodeId from, Payload& payload) override { SendNext(); }
 
   void SendNext() {
     const NodeId to = (id_ + 1 + rotation_++ % (nodes_ - 1)) % nodes_;

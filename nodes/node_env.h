@@ -18,6 +18,7 @@
 
 #include "sim/disk.h"
 #include "sim/event_log.h"
+#include "sim/payload.h"
 #include "sim/random.h"
 #include "sim/simulator.h"
 #include "sim/time.h"
@@ -30,7 +31,8 @@ class NodeEnv {
   virtual sim::NodeId id() const = 0;
   // This node's physical clock reading in nanoseconds (offset and drift from true time).
   virtual int64_t PhysicalNowNs() = 0;
-  virtual void Send(sim::NodeId to, std::string bytes) = 0;
+  virtual void Send(sim::NodeId to, sim::Payload payload) = 0;
+  void Send(sim::NodeId to, std::string bytes) { Send(to, sim::Payload(std::move(bytes))); }
   // Timers die with the incarnation that set them.
   virtual sim::TimerId SetTimer(sim::Duration delay, sim::Task task) = 0;
   virtual void CancelTimer(sim::TimerId id) = 0;

@@ -1,11 +1,18 @@
-// Deterministic protobuf encoding for everything that travels or is hashed.
+// Deterministic protobuf encoding for everything that travels or is hashed, and the way
+// protobuf messages travel the simulated network.
 //
 //   reg::Message m;
 //   m.mutable_read()->set_req(7);
-//   SendMessage(env, /*to=*/0, m);
+//   SendMessage(env, /*to=*/0, std::move(m));  // Or a const& to send a copy.
 //   ...
-//   reg::Message in;
-//   if (!ParseMessage(bytes, &in)) return;  // Garbage from a corrupt peer is dropped.
+//   void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
+//     reg::Message in;
+//     if (!TakeMessage(payload, &in)) return;  // Garbage from a corrupt peer is dropped.
+//
+// A message travels as the sender's object (a ProtoBody in an sim::Payload) and the receiver
+// takes it, so nothing is encoded or parsed on the way; the payload's size is the encoded
+// size, which is all the network records. A payload that arrived as bytes, or holds another
+// message type, is parsed from its encoding, exactly as the wire would deliver it.
 //
 // Messages that reach the fingerprint must not contain map<> fields: their order is not
 // specified even with deterministic serialization across protobuf versions.
@@ -16,10 +23,14 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
 
+#include <memory>
 #include <string>
 #include <string_view>
+#include <type_traits>
+#include <utility>
 
 #include "nodes/node_env.h"
+#include "sim/payload.h"
 
 namespace hindcast::nodes {
 
@@ -40,8 +51,47 @@ inline bool ParseMessage(std::string_view bytes, google::protobuf::MessageLite* 
   return message->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()));
 }
 
-inline void SendMessage(NodeEnv& env, sim::NodeId to, const google::protobuf::MessageLite& m) {
-  env.Send(to, Encode(m));
+// A protobuf message as a payload body.
+template <typename T>
+class ProtoBody final : public sim::Body {
+ public:
+  explicit ProtoBody(T message) : message_(std::move(message)) {}
+  static const void* Type() { return &kTag; }
+  const void* type() const override { return &kTag; }
+  std::string Encode() const override { return nodes::Encode(message_); }
+  std::unique_ptr<sim::Body> Clone() const override {
+    return std::make_unique<ProtoBody>(message_);
+  }
+  T& message() { return message_; }
+
+ private:
+  static constexpr char kTag = 0;
+  T message_;
+};
+
+// A payload carrying `m` itself. ByteSizeLong is the size Encode would produce.
+template <typename T>
+sim::Payload MessagePayload(T m) {
+  const uint64_t size = m.ByteSizeLong();
+  return sim::Payload(std::make_unique<ProtoBody<T>>(std::move(m)), size);
+}
+
+// Sends a snapshot of `m`: moved in when the caller gives it up, copied otherwise.
+template <typename T>
+void SendMessage(NodeEnv& env, sim::NodeId to, T&& m) {
+  using Plain = std::remove_cvref_t<T>;
+  env.Send(to, MessagePayload<Plain>(std::forward<T>(m)));
+}
+
+// Moves the message out of `payload` into `*out` if it carries a T, else parses its bytes.
+// False for bytes that do not parse.
+template <typename T>
+bool TakeMessage(sim::Payload& payload, T* out) {
+  if (ProtoBody<T>* body = payload.body_as<ProtoBody<T>>()) {
+    *out = std::move(body->message());
+    return true;
+  }
+  return ParseMessage(payload.bytes(), out);
 }
 
 }  // namespace hindcast::nodes

@@ -19,8 +19,8 @@ class World::Env : public NodeEnv {
 
   sim::NodeId id() const override { return id_; }
   int64_t PhysicalNowNs() override { return world_.physical_clock(id_).Read(world_.sim_.Now()); }
-  void Send(sim::NodeId to, std::string bytes) override {
-    world_.network_.Send(id_, to, std::move(bytes));
+  void Send(sim::NodeId to, sim::Payload payload) override {
+    world_.network_.Send(id_, to, std::move(payload));
   }
   sim::TimerId SetTimer(sim::Duration delay, sim::Task task) override {
     return world_.sim_.Schedule(delay, std::move(task), id_);

@@ -145,9 +145,9 @@ class WorkloadClient : public sim::Node {
     if (driver_.starts_at_once()) RunWorkload();
   }
 
-  void Receive(sim::NodeId, std::string_view bytes) override {
+  void Receive(sim::NodeId, sim::Payload& payload) override {
     nodes::txn::Message m;
-    if (!nodes::ParseMessage(bytes, &m) || !m.has_txn_reply() || m.txn_reply().req() != req_ ||
+    if (!nodes::TakeMessage(payload, &m) || !m.has_txn_reply() || m.txn_reply().req() != req_ ||
         !in_flight_) {
       return;
     }
@@ -197,7 +197,7 @@ class WorkloadClient : public sim::Node {
     nodes::txn::Message m;
     m.mutable_txn_request()->set_req(++req_);
     for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
-    nodes::SendMessage(env_, cn_, m);
+    nodes::SendMessage(env_, cn_, std::move(m));
     in_flight_ = true;
     timer_ = env_.SetTimer(kClientTimeout, [this] {
       in_flight_ = false;

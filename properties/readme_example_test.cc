@@ -14,8 +14,8 @@ using namespace hindcast;
 class Echo : public sim::Node {
  public:
   explicit Echo(nodes::NodeEnv& env) : env_(env) {}
-  void Receive(sim::NodeId from, std::string_view bytes) override {
-    if (bytes == "ping") env_.Send(from, "pong");
+  void Receive(sim::NodeId from, sim::Payload& payload) override {
+    if (payload.bytes() == "ping") env_.Send(from, "pong");
   }
 
  private:
@@ -26,7 +26,9 @@ class Pinger : public sim::Node {
  public:
   Pinger(nodes::NodeEnv& env, int* pongs) : env_(env), pongs_(pongs) {}
   void Start() override { Tick(); }
-  void Receive(sim::NodeId, std::string_view bytes) override { *pongs_ += bytes == "pong"; }
+  void Receive(sim::NodeId, sim::Payload& payload) override {
+    *pongs_ += payload.bytes() == "pong";
+  }
 
  private:
   void Tick() {

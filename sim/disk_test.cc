@@ -23,7 +23,7 @@ constexpr NodeId kNode = 1;
 
 class NullNode : public Node {
  public:
-  void Receive(NodeId, std::string_view) override {}
+  void Receive(NodeId, Payload&) override {}
 };
 
 // A simulator with one node and its disk, plus blocking helpers that run the simulation

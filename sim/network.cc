@@ -160,20 +160,20 @@ void Network::FreeMessage(uint32_t m) {
   Message& msg = messages_[m];
   HC_ASSERT(msg.live);
   msg.live = false;
-  msg.bytes.clear();
+  msg.payload = Payload();
   msg.link = kNil;
   msg.next = free_messages_;
   free_messages_ = m;
 }
 
-uint64_t Network::Send(NodeId from, NodeId to, std::string bytes) {
+uint64_t Network::Send(NodeId from, NodeId to, Payload payload) {
   HC_ASSERT_MSG(sim_.HasNode(from) && sim_.HasNode(to), "Send between unregistered nodes");
   const uint32_t slot = LinkSlot(from, to);
   Link& link = links_[slot];
   const LinkParams& p = ParamsOf(link);
-  const uint64_t size = bytes.size();
+  const uint64_t size = payload.size();
   const uint64_t send = sim_.Record({.node = from, .kind = EventKind::kSend, .a = to, .b = size});
-  if (tap_ != nullptr) tap_(from, to, bytes);
+  if (tap_ != nullptr) tap_(from, to, payload.bytes());
   ++link.counters.sent;
   ++totals_.sent;
   link.counters.bytes_sent += size;
@@ -205,14 +205,14 @@ uint64_t Network::Send(NodeId from, NodeId to, std::string bytes) {
   const Instant leave =
       std::max({now, sender.send_clog_end, receiver.receive_clog_end, link.clog_end});
   const bool duplicate = link.rng.Chance(p.duplicate_ppm, kPartsPerMillion);
-  std::string copy;
-  if (duplicate) copy = bytes;
+  Payload copy;
+  if (duplicate) copy = payload.Copy();
   const Instant arrival = leave + DrawLatency(link, p);
   if (leave > now) {
     ++link.counters.held;
     ++totals_.held;
   }
-  Launch(slot, std::move(bytes), send, arrival);
+  Launch(slot, std::move(payload), send, arrival);
   if (duplicate) {
     Link& same = links_[slot];
     const uint64_t dup = sim_.Record(
@@ -227,11 +227,11 @@ uint64_t Network::Send(NodeId from, NodeId to, std::string bytes) {
 
 // Puts an accepted message in flight: an arrival task of its own on a reordering link, a
 // place in the link's queue otherwise.
-void Network::Launch(uint32_t slot, std::string bytes, uint64_t cause, Instant arrival) {
+void Network::Launch(uint32_t slot, Payload payload, uint64_t cause, Instant arrival) {
   const uint32_t m = AllocateMessage();
   Link& link = links_[slot];
   Message& msg = messages_[m];
-  msg.bytes = std::move(bytes);
+  msg.payload = std::move(payload);
   msg.cause = cause;
   msg.link = slot;
   ++link.counters.in_flight;
@@ -325,7 +325,7 @@ void Network::Resolve(uint32_t m, Verdict verdict) {
   const NodeId from = link.from;
   const NodeId to = link.to;
   const uint64_t cause = msg.cause;
-  std::string bytes = std::move(msg.bytes);
+  Payload payload = std::move(msg.payload);
   FreeMessage(m);
   HC_ASSERT(link.counters.in_flight > 0 && totals_.in_flight > 0);
   --link.counters.in_flight;
@@ -343,14 +343,14 @@ void Network::Resolve(uint32_t m, Verdict verdict) {
   }
   ++link.counters.delivered;
   ++totals_.delivered;
-  link.counters.bytes_delivered += bytes.size();
-  totals_.bytes_delivered += bytes.size();
+  link.counters.bytes_delivered += payload.size();
+  totals_.bytes_delivered += payload.size();
   CheckCounters();
   sim_.RecordTrigger(
-      {.node = to, .kind = EventKind::kDeliver, .cause = cause, .a = from, .b = bytes.size()});
+      {.node = to, .kind = EventKind::kDeliver, .cause = cause, .a = from, .b = payload.size()});
   Node* node = sim_.node(to);
   HC_ASSERT(node != nullptr);
-  node->Receive(from, bytes);
+  node->Receive(from, payload);
 }
 
 void Network::CountDrop(Link& link, DropReason reason) {

@@ -8,12 +8,13 @@
 //                                      .drop_ppm = 1000}});
 //   net.SetLink(1, 2, {.latency_min = Duration::Millis(20), .latency_max = Duration::Millis(40),
 //                      .reorder = false});
-//   net.Send(1, 2, request.SerializeAsString());   // Node 2's Receive(1, bytes) runs later.
+//   net.Send(1, 2, request.SerializeAsString());   // Node 2's Receive(1, payload) runs later.
 //   net.Partition({1, 2}, {3});                      // Nothing crosses between {1,2} and {3}.
 //   net.Swizzle({1, 2, 3}, Duration::Millis(100), Duration::Seconds(1));
 //   net.Heal();
 //
-// Messages are opaque bytes: node code serializes its protobuf messages itself. A message
+// Messages are opaque payloads (sim/payload.h): bytes, or an object the receiver takes as the
+// sender built it; the network sees only their encoded size. A message
 // sent at time s on the directed link from -> to goes through these steps, each recorded in
 // the simulator's event log:
 //   1. kSend {node = from, a = to, b = size}. Its seq is the message's identity.
@@ -51,6 +52,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "sim/payload.h"
 #include "sim/random.h"
 #include "sim/simulator.h"
 #include "sim/time.h"
@@ -145,9 +147,12 @@ class Network {
   Network& operator=(const Network&) = delete;
   ~Network();
 
-  // Sends `bytes` from `from` to `to` (both registered simulator nodes; a node may send to
+  // Sends `payload` from `from` to `to` (both registered simulator nodes; a node may send to
   // itself). Returns the kSend event's seq, the message's identity.
-  uint64_t Send(NodeId from, NodeId to, std::string bytes);
+  uint64_t Send(NodeId from, NodeId to, Payload payload);
+  uint64_t Send(NodeId from, NodeId to, std::string bytes) {
+    return Send(from, to, Payload(std::move(bytes)));
+  }
 
   // Sees every message as it is sent (before any fault decides its fate), in send order:
   // for tests that capture a message to deliver a late copy of it, and for tracers. It must
@@ -235,9 +240,9 @@ class Network {
     Instant receive_clog_end;
     std::vector<uint32_t> out;  // Index `to` holds the link slot + 1; 0 = no link yet.
   };
-  // A message in flight. Slots are pooled so a send allocates nothing beyond its bytes.
+  // A message in flight. Slots are pooled so a send allocates nothing beyond its payload.
   struct Message {
-    std::string bytes;
+    Payload payload;
     uint64_t cause = 0;  // The kSend (or kDuplicate) event.
     Instant arrival;
     uint32_t link = kNil;
@@ -268,7 +273,7 @@ class Network {
   Duration DrawLatency(Link& link, const LinkParams& params);
   uint32_t AllocateMessage();
   void FreeMessage(uint32_t m);
-  void Launch(uint32_t slot, std::string bytes, uint64_t cause, Instant arrival);
+  void Launch(uint32_t slot, Payload payload, uint64_t cause, Instant arrival);
   void SchedulePump(uint32_t slot, Instant when);
   Verdict Judge(const Link& link, Instant* hold_until) const;
   void Arrive(uint32_t m);

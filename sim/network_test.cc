@@ -34,8 +34,8 @@ class SinkNode : public Node {
  public:
   SinkNode(Simulator* sim, NodeId id, std::vector<Received>* inbox)
       : sim_(sim), id_(id), inbox_(inbox) {}
-  void Receive(NodeId from, std::string_view bytes) override {
-    inbox_->push_back({sim_->Now(), from, id_, std::string(bytes)});
+  void Receive(NodeId from, Payload& payload) override {
+    inbox_->push_back({sim_->Now(), from, id_, std::string(payload.bytes())});
   }
 
  private:
@@ -238,7 +238,8 @@ class EchoNode : public Node {
  public:
   EchoNode(Network* net, NodeId id, std::vector<std::string>* log)
       : net_(net), id_(id), log_(log) {}
-  void Receive(NodeId from, std::string_view bytes) override {
+  void Receive(NodeId from, Payload& payload) override {
+    const std::string_view bytes = payload.bytes();
     log_->push_back(std::string(bytes));
     if (bytes.substr(0, 4) == "ping") {
       net_->Send(id_, from, absl::StrCat("pong", Sv(bytes.substr(4))));

@@ -12,6 +12,7 @@
 #include <string_view>
 
 #include "absl/functional/any_invocable.h"
+#include "sim/payload.h"
 #include "sim/time.h"
 
 namespace hindcast::sim {
@@ -21,8 +22,9 @@ class Node {
   virtual ~Node() = default;
   // Called once after construction, at boot and after every restart: recover here.
   virtual void Start() {}
-  // A message from `from`; `bytes` are valid only during the call.
-  virtual void Receive(NodeId from, std::string_view bytes) = 0;
+  // A message from `from`. The payload is the receiver's for the call only; it may take an
+  // object body out of it (sim/payload.h).
+  virtual void Receive(NodeId from, Payload& payload) = 0;
 };
 
 using NodeFactory = absl::AnyInvocable<std::unique_ptr<Node>(NodeId)>;

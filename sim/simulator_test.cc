@@ -106,7 +106,7 @@ class CountingNode : public Node {
     sim_.Schedule(
         Duration::Millis(10), [this] { ++*fired_; }, id_);
   }
-  void Receive(NodeId, std::string_view) override {}
+  void Receive(NodeId, Payload&) override {}
 
  private:
   Simulator& sim_;

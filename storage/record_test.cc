@@ -166,7 +166,7 @@ constexpr int kRecords = 10;
 
 class NullNode : public sim::Node {
  public:
-  void Receive(sim::NodeId, std::string_view) override {}
+  void Receive(sim::NodeId, sim::Payload&) override {}
 };
 
 std::string Payload(int i, size_t length) {

@@ -17,7 +17,7 @@ void Replica::ReplyAppend(sim::NodeId to, uint64_t client_id, uint64_t seq, Repl
   r->set_status(status);
   r->set_leader_hint(leader_hint());
   r->set_index(index);
-  SendMessage(env_, to, m);
+  SendMessage(env_, to, std::move(m));
 }
 
 void Replica::HandleClientAppend(sim::NodeId from, const ClientAppend& ca) {
@@ -57,7 +57,7 @@ void Replica::HandleClientRead(sim::NodeId from, const ClientRead& cr) {
     m.mutable_client_read_reply()->set_req(cr.req());
     m.mutable_client_read_reply()->set_status(NOT_LEADER);
     m.mutable_client_read_reply()->set_leader_hint(leader_hint());
-    SendMessage(env_, from, m);
+    SendMessage(env_, from, std::move(m));
     return;
   }
   // ReadIndex: the next heartbeat round, once a quorum acknowledges it, proves this replica
@@ -94,7 +94,7 @@ void Replica::ServeReads() {
       if (e.kind() == Entry::DATA) *r->add_entries() = e;
     }
     r->set_next_index(next);
-    SendMessage(env_, read.node, m);
+    SendMessage(env_, read.node, std::move(m));
   }
   reads_ = std::move(waiting);
 }
@@ -126,7 +126,7 @@ void Replica::HandleClientTruncate(sim::NodeId from, const ClientTruncate& ct) {
     ScheduleReplicate();
     return;
   }
-  SendMessage(env_, from, m);
+  SendMessage(env_, from, std::move(m));
 }
 
 void Replica::ReplyWaiters() {
@@ -144,7 +144,7 @@ void Replica::ReplyWaiters() {
       m.mutable_client_truncate_reply()->set_req(w.req);
       m.mutable_client_truncate_reply()->set_status(OK);
       m.mutable_client_truncate_reply()->set_leader_hint(leader_hint());
-      SendMessage(env_, w.node, m);
+      SendMessage(env_, w.node, std::move(m));
     }
     truncate_waiters_.erase(truncate_waiters_.begin());
   }

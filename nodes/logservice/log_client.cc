@@ -91,7 +91,7 @@ void LogClient::Send(uint64_t req) {
       break;
     }
   }
-  SendMessage(env_, options_.replicas[call.target], m);
+  SendMessage(env_, options_.replicas[call.target], std::move(m));
   env_.CancelTimer(call.attempt_timer);
   call.attempt_timer =
       env_.SetTimer(options_.attempt_timeout, [this, req] { OnAttemptTimeout(req); });
@@ -156,10 +156,11 @@ void LogClient::Finish(uint64_t req, absl::Status status, uint64_t index) {
   }
 }
 
-bool LogClient::Receive(sim::NodeId from, std::string_view bytes) {
+bool LogClient::Receive(sim::NodeId from, sim::Payload& payload) {
   if (!ReplicaIndex(from).has_value()) return false;
+  // Everything a replica sends its client is the log client's, understood or not.
   Message m;
-  if (!ParseMessage(bytes, &m)) return false;
+  if (!TakeMessage(payload, &m)) return true;
   switch (m.kind_case()) {
     case Message::kClientAppendReply:
       OnAppendReply(from, m.client_append_reply());
@@ -171,7 +172,7 @@ bool LogClient::Receive(sim::NodeId from, std::string_view bytes) {
       OnTruncateReply(from, m.client_truncate_reply());
       return true;
     default:
-      return false;
+      return true;
   }
 }
 

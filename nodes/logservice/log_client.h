@@ -6,7 +6,7 @@
 //   log.Read(/*from_index=*/1, [](absl::StatusOr<ReadResult> r) { ... r->entries ... });
 //   log.Truncate(/*upto=*/100, [](absl::Status s) { ... });
 //   // In the embedding node's Receive:
-//   if (log.Receive(from, bytes)) return;
+//   if (log.Receive(from, payload)) return;
 //
 // Each call is sent to the replica believed to lead; a NOT_LEADER answer redirects it to the
 // leader the replica names, and a try that gets no answer within `attempt_timeout` moves on
@@ -79,8 +79,9 @@ class LogClient {
   void Read(uint64_t from_index, ReadCallback done);
   void Truncate(uint64_t upto, TruncateCallback done);
 
-  // Consumes replies from the replicas; returns false for anything else.
-  bool Receive(sim::NodeId from, std::string_view bytes);
+  // Consumes every message from a replica (dropping what it does not understand); returns
+  // false for messages from anyone else.
+  bool Receive(sim::NodeId from, sim::Payload& payload);
 
   uint64_t client_id() const { return client_id_; }
   size_t in_flight() const { return calls_.size(); }

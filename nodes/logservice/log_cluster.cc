@@ -93,7 +93,7 @@ class Workload : public sim::Node {
       for (int i = 0; i < options_.concurrency; ++i) IssueNext();
     });
   }
-  void Receive(sim::NodeId from, std::string_view bytes) override { client_.Receive(from, bytes); }
+  void Receive(sim::NodeId from, sim::Payload& payload) override { client_.Receive(from, payload); }
   bool done() const { return state_.completed == options_.appends && client_.in_flight() == 0; }
 
   void FinalRead() {

@@ -29,7 +29,7 @@ class StoreNode : public sim::Node {
   void Start() override {
     store.Load([this](LogStore::Loaded l) { loaded = std::move(l); });
   }
-  void Receive(sim::NodeId, std::string_view) override {}
+  void Receive(sim::NodeId, sim::Payload&) override {}
   LogStore store;
   std::optional<LogStore::Loaded> loaded;
 };

@@ -66,10 +66,10 @@ void Replica::OnLoaded(LogStore::Loaded loaded) {
   }
 }
 
-void Replica::Receive(sim::NodeId from, std::string_view bytes) {
+void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
   if (!loaded_) return;  // Peers and clients retransmit.
   Message m;
-  if (!ParseMessage(bytes, &m)) return;  // Garbage is dropped.
+  if (!TakeMessage(payload, &m)) return;  // Garbage is dropped.
   switch (m.kind_case()) {
     case Message::kRequestVote:
       HandleRequestVote(from, m.request_vote());
@@ -237,7 +237,7 @@ void Replica::ReplyVote(sim::NodeId to, bool granted) {
   Message m;
   m.mutable_vote_reply()->set_term(current_term_);
   m.mutable_vote_reply()->set_granted(granted);
-  SendMessage(env_, to, m);
+  SendMessage(env_, to, std::move(m));
 }
 
 void Replica::HandleVoteReply(sim::NodeId from, const VoteReply& vr) {

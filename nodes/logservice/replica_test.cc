@@ -27,7 +27,7 @@ constexpr sim::NodeId kTn = 3;
 class TestTn : public sim::Node {
  public:
   explicit TestTn(NodeEnv& env) : client(env, {.replicas = kMembers}) {}
-  void Receive(sim::NodeId from, std::string_view bytes) override { client.Receive(from, bytes); }
+  void Receive(sim::NodeId from, sim::Payload& payload) override { client.Receive(from, payload); }
   LogClient client;
 };
 

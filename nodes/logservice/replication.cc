@@ -45,7 +45,7 @@ void Replica::SendAppend(sim::NodeId peer) {
     is->set_snapshot_term(log_.start_term());
     is->set_commit_index(commit_index_);
     is->set_round(round_);
-    SendMessage(env_, peer, m);
+    SendMessage(env_, peer, std::move(m));
     return;
   }
   const uint64_t prev = p.next - 1;
@@ -59,7 +59,7 @@ void Replica::SendAppend(sim::NodeId peer) {
   for (Entry& e : log_.Slice(p.next, last)) *ae->add_entries() = std::move(e);
   // Optimistic pipelining: a loss shows up as a rejected consistency check and rewinds.
   p.next = std::max(p.next, last + 1);
-  SendMessage(env_, peer, m);
+  SendMessage(env_, peer, std::move(m));
 }
 
 bool Replica::AcceptLeader(sim::NodeId from, uint64_t term, uint64_t round) {
@@ -171,7 +171,7 @@ void Replica::RejectAppend(sim::NodeId to, uint64_t hint, uint64_t round) {
   r->set_success(false);
   r->set_hint_index(hint);
   r->set_round(round);
-  SendMessage(env_, to, m);
+  SendMessage(env_, to, std::move(m));
 }
 
 void Replica::SendAck(sim::NodeId to, uint64_t round) {
@@ -189,7 +189,7 @@ void Replica::SendAck(sim::NodeId to, uint64_t round) {
   r->set_accepted_index(leader_match_);
   r->set_round(round);
   last_acked_ = std::max(last_acked_, match);
-  SendMessage(env_, to, m);
+  SendMessage(env_, to, std::move(m));
 }
 
 void Replica::HandleAppendReply(sim::NodeId from, const AppendReply& r) {

@@ -64,7 +64,7 @@ void ObjectClient::Attempt(uint64_t call_id) {
       HC_ASSERT_MSG(false, "not a request");
   }
   by_req_[req] = call_id;
-  SendMessage(env_, server_, m);
+  SendMessage(env_, server_, m);  // A copy: the call keeps the request for retries.
   call.timer = env_.SetTimer(options_.timeout, [this, call_id, req] {
     by_req_.erase(req);
     calls_.at(call_id).timed_out = true;
@@ -88,10 +88,10 @@ void ObjectClient::Retry(uint64_t call_id) {
   env_.SetTimer(backoff, [this, call_id] { Attempt(call_id); });
 }
 
-bool ObjectClient::Receive(sim::NodeId from, std::string_view bytes) {
+bool ObjectClient::Receive(sim::NodeId from, sim::Payload& payload) {
   if (from != server_) return false;
   Message m;
-  if (!ParseMessage(bytes, &m) || !m.has_response()) return true;
+  if (!TakeMessage(payload, &m) || !m.has_response()) return true;
   const Response& r = m.response();
   auto it = by_req_.find(r.req());
   if (it == by_req_.end()) return true;  // A late reply to an attempt already given up on.

@@ -3,8 +3,8 @@
 // an outcome it cannot know as such.
 //
 //   ObjectClient store(env, kStoreNode, {});
-//   void MyNode::Receive(NodeId from, std::string_view bytes) {
-//     if (store.Receive(from, bytes)) return;  // A reply from the object store.
+//   void MyNode::Receive(NodeId from, Payload& payload) {
+//     if (store.Receive(from, payload)) return;  // A reply from the object store.
 //     ...
 //   }
 //   store.Put("flush/0001", bytes, [](absl::Status s) {
@@ -50,7 +50,7 @@ class ObjectClient {
   void Delete(std::string key, absl::AnyInvocable<void(absl::Status)> done);
 
   // Consumes `bytes` if they are a reply from the object store; returns whether it did.
-  bool Receive(sim::NodeId from, std::string_view bytes);
+  bool Receive(sim::NodeId from, sim::Payload& payload);
   size_t in_flight() const { return calls_.size(); }
 
  private:

@@ -96,9 +96,9 @@ void ObjectServer::Load(const std::string& key,
   Attempt{this, key, 0, std::move(done)}.Run();
 }
 
-void ObjectServer::Receive(sim::NodeId from, std::string_view bytes) {
+void ObjectServer::Receive(sim::NodeId from, sim::Payload& payload) {
   Message m;
-  if (!ParseMessage(bytes, &m)) return;
+  if (!TakeMessage(payload, &m)) return;
   switch (m.kind_case()) {
     case Message::kPut:
       OnPut(from, m.put());
@@ -122,7 +122,7 @@ void ObjectServer::Send(sim::NodeId to, const Response& response) {
   if (env_.rng().Chance(options_.faults.lost_reply_ppm, sim::kPartsPerMillion)) return;
   Message m;
   *m.mutable_response() = response;
-  SendMessage(env_, to, m);
+  SendMessage(env_, to, std::move(m));
 }
 
 void ObjectServer::Reply(sim::NodeId to, uint64_t req, Response::Code code, std::string data) {

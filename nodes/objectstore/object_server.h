@@ -47,7 +47,7 @@ class ObjectServer : public sim::Node {
 
   ObjectServer(NodeEnv& env, const ObjectServerOptions& options);
   void Start() override;
-  void Receive(sim::NodeId from, std::string_view bytes) override;
+  void Receive(sim::NodeId from, sim::Payload& payload) override;
 
   // Test and fault-plan hook: change the fault rates of this incarnation.
   void SetFaults(const ObjectServerFaults& faults) { options_.faults = faults; }

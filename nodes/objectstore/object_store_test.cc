@@ -17,8 +17,8 @@ constexpr sim::NodeId kUser = 1;
 class User : public sim::Node {
  public:
   User(NodeEnv& env, const ObjectClientOptions& options) : client(env, kStore, options) {}
-  void Receive(sim::NodeId from, std::string_view bytes) override {
-    EXPECT_TRUE(client.Receive(from, bytes));
+  void Receive(sim::NodeId from, sim::Payload& payload) override {
+    EXPECT_TRUE(client.Receive(from, payload));
   }
   ObjectClient client;
 };

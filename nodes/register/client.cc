@@ -42,14 +42,14 @@ void Client::Issue(bool is_write) {
     m.mutable_read()->set_req(req_);
   }
   handle_ = recorder_.Invoke(env_.id(), is_write, value);
-  SendMessage(env_, kPrimary, m);
+  SendMessage(env_, kPrimary, std::move(m));
   timeout_ =
       env_.SetTimer(options_.timeout, [this] { Finish(HistoryRecorder::Outcome::kInfo, {}); });
 }
 
-void Client::Receive(sim::NodeId from, std::string_view bytes) {
+void Client::Receive(sim::NodeId from, sim::Payload& payload) {
   Message m;
-  if (!ParseMessage(bytes, &m) || !m.has_reply() || m.reply().req() != req_ || req_ == 0) return;
+  if (!TakeMessage(payload, &m) || !m.has_reply() || m.reply().req() != req_ || req_ == 0) return;
   env_.CancelTimer(timeout_);
   const ClientReply& r = m.reply();
   if (r.status() != ClientReply::OK) {

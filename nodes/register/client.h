@@ -38,7 +38,7 @@ class Client : public sim::Node {
  public:
   Client(NodeEnv& env, HistoryRecorder& recorder, const ClientOptions& options);
   void Start() override;
-  void Receive(sim::NodeId from, std::string_view bytes) override;
+  void Receive(sim::NodeId from, sim::Payload& payload) override;
   // After the workload: read until a read succeeds (each attempt is its own operation).
   void FinalRead(int attempts_max);
 

@@ -38,9 +38,9 @@ void Replica::OnLoaded(const SlotStore::Loaded& loaded) {
   }
 }
 
-void Replica::Receive(sim::NodeId from, std::string_view bytes) {
+void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
   Message m;
-  if (!ParseMessage(bytes, &m)) return;  // Corrupt bytes from the wire are dropped.
+  if (!TakeMessage(payload, &m)) return;  // Corrupt bytes from the wire are dropped.
   switch (m.kind_case()) {
     case Message::kWrite:
       OnClientWrite(from, m.write());
@@ -73,7 +73,7 @@ void Replica::Reply(sim::NodeId client, uint64_t req, bool ok, std::optional<int
   r->set_status(ok ? ClientReply::OK : ClientReply::UNAVAILABLE);
   r->set_has_value(value.has_value());
   r->set_value(value.value_or(0));
-  SendMessage(env_, client, m);
+  SendMessage(env_, client, std::move(m));
 }
 
 void Replica::OnClientWrite(sim::NodeId from, const ClientWrite& w) {
@@ -112,7 +112,7 @@ void Replica::PersistLatest() {
     } else {
       Message m;
       m.mutable_replicate_ack()->set_durable_version(s.version);
-      SendMessage(env_, kPrimary, m);
+      SendMessage(env_, kPrimary, std::move(m));
     }
     if (latest_.version != s.version || latest_.epoch != s.epoch) PersistLatest();
   });
@@ -127,7 +127,7 @@ void Replica::SendReplicate(sim::NodeId backup) {
   r->set_version(latest_.version);
   r->set_has_value(latest_.value.has_value());
   r->set_value(latest_.value.value_or(0));
-  SendMessage(env_, backup, m);
+  SendMessage(env_, backup, std::move(m));
 }
 
 void Replica::OnReplicate(sim::NodeId from, const Replicate& r) {
@@ -141,7 +141,7 @@ void Replica::OnReplicate(sim::NodeId from, const Replicate& r) {
   }
   Message m;
   m.mutable_replicate_ack()->set_durable_version(durable_.version);
-  SendMessage(env_, from, m);
+  SendMessage(env_, from, std::move(m));
 }
 
 void Replica::OnReplicateAck(sim::NodeId from, const ReplicateAck& a) {
@@ -183,7 +183,7 @@ void Replica::Commit(uint64_t version) {
 void Replica::SendRecoverQuery(sim::NodeId backup) {
   Message m;
   m.mutable_recover_query()->set_epoch(own_vote_->state.epoch);
-  SendMessage(env_, backup, m);
+  SendMessage(env_, backup, std::move(m));
 }
 
 void Replica::OnRecoverQuery(sim::NodeId from, const RecoverQuery&) {
@@ -195,7 +195,7 @@ void Replica::OnRecoverQuery(sim::NodeId from, const RecoverQuery&) {
   r->set_has_value(durable_.value.has_value());
   r->set_value(durable_.value.value_or(0));
   r->set_max_epoch(std::max(durable_.epoch, EpochOf(durable_.version)));
-  SendMessage(env_, from, m);
+  SendMessage(env_, from, std::move(m));
 }
 
 void Replica::OnRecoverReply(sim::NodeId from, const RecoverReply& r) {

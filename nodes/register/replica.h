@@ -45,7 +45,7 @@ class Replica : public sim::Node {
  public:
   Replica(NodeEnv& env, const ReplicaOptions& options);
   void Start() override;
-  void Receive(sim::NodeId from, std::string_view bytes) override;
+  void Receive(sim::NodeId from, sim::Payload& payload) override;
 
  private:
   struct PendingWrite {

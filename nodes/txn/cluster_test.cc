@@ -18,9 +18,9 @@ namespace {
 class TestClient : public sim::Node {
  public:
   explicit TestClient(NodeEnv& env) : env_(env) {}
-  void Receive(sim::NodeId, std::string_view bytes) override {
+  void Receive(sim::NodeId, sim::Payload& payload) override {
     Message m;
-    if (ParseMessage(bytes, &m) && m.has_txn_reply() && m.txn_reply().req() == req_) {
+    if (TakeMessage(payload, &m) && m.has_txn_reply() && m.txn_reply().req() == req_) {
       reply = m.txn_reply();
     }
   }

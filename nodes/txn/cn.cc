@@ -60,7 +60,7 @@ void Cn::Subscribe() {
   subscribed_ = false;
   pending_pushes_.clear();
   m.mutable_subscribe()->set_incarnation(incarnation_bits_ >> 32);
-  SendMessage(env_, options_.tn, m);
+  SendMessage(env_, options_.tn, std::move(m));
 }
 
 void Cn::CheckSubscription() {
@@ -157,7 +157,7 @@ void Cn::WaitWatermark(uint64_t id, storage::Timestamp ts, Then then) {
   watermark_waiters_.emplace(ts, Waiter{id, std::move(then)});
   Message m;
   *m.mutable_advance()->mutable_hlc() = storage::ToProto(ts);
-  SendMessage(env_, options_.tn, m);
+  SendMessage(env_, options_.tn, std::move(m));
   Txn* t = Find(id);
   env_.CancelTimer(t->timer);
   t->timer = env_.SetTimer(options_.watermark_wait_max, [this, id] {
@@ -544,7 +544,7 @@ void Cn::SendLock(uint64_t id) {
   *l->mutable_txn() = storage::ToProto(t->id);
   l->set_key(t->lock_key);
   *l->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, options_.lock_service, m);
+  SendMessage(env_, options_.lock_service, std::move(m));
   env_.CancelTimer(t->timer);
   t->timer = env_.SetTimer(options_.lock_retry, [this, id] {
     Txn* t = Find(id);
@@ -590,7 +590,7 @@ void Cn::Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> com
   if (commit_ts.has_value())
     *m.mutable_unlock()->mutable_commit_ts() = storage::ToProto(*commit_ts);
   *m.mutable_unlock()->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, options_.lock_service, m);
+  SendMessage(env_, options_.lock_service, std::move(m));
 }
 
 // --- Commit ---------------------------------------------------------------------------
@@ -626,7 +626,7 @@ void Cn::SendCommit(uint64_t id) {
   c->set_decided_below(DecidedBelow());
   c->set_tn_epoch(tn_epoch_);
   *c->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, options_.tn, m);
+  SendMessage(env_, options_.tn, std::move(m));
   env_.CancelTimer(t->timer);
   t->timer = env_.SetTimer(options_.commit_retry, [this, id] { SendCommit(id); });
 }
@@ -679,7 +679,7 @@ void Cn::Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
     r->mutable_results()->Swap(&t->results);
     *r->mutable_commit_ts() = storage::ToProto(commit_ts);
   }
-  SendMessage(env_, t->client, m);
+  SendMessage(env_, t->client, std::move(m));
   txns_.erase(id);
 }
 
@@ -697,13 +697,13 @@ void Cn::OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q) {
   *r->mutable_txn() = q.txn();
   r->set_active(txn.cn == env_.id() && t != nullptr && t->id == txn);
   *r->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, from, m);
+  SendMessage(env_, from, std::move(m));
 }
 
-void Cn::Receive(sim::NodeId from, std::string_view bytes) {
-  if (store_.Receive(from, bytes)) return;
+void Cn::Receive(sim::NodeId from, sim::Payload& payload) {
+  if (store_.Receive(from, payload)) return;
   Message m;
-  if (!ParseMessage(bytes, &m)) return;
+  if (!TakeMessage(payload, &m)) return;
   switch (m.kind_case()) {
     case Message::kTxnRequest:
       Begin(from, *m.mutable_txn_request());

@@ -85,7 +85,7 @@ class Cn : public sim::Node {
   void Start() override;
   // Subscribed to the TN's LogTail, with its previous incarnations fenced: ready to serve.
   bool serving() const { return subscribed_ && fenced_; }
-  void Receive(sim::NodeId from, std::string_view bytes) override;
+  void Receive(sim::NodeId from, sim::Payload& payload) override;
 
  private:
   using Then = absl::AnyInvocable<void()>;

@@ -31,13 +31,13 @@ void LockService::AskBind() {
   b->set_req(++bind_req_);
   b->set_renew(!options_.bug_lock_forget_on_restart);
   *b->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, options_.tn, m);
+  SendMessage(env_, options_.tn, std::move(m));
   env_.SetTimer(options_.bind_retry, [this] { AskBind(); });
 }
 
-void LockService::Receive(sim::NodeId from, std::string_view bytes) {
+void LockService::Receive(sim::NodeId from, sim::Payload& payload) {
   Message m;
-  if (!ParseMessage(bytes, &m)) return;
+  if (!TakeMessage(payload, &m)) return;
   switch (m.kind_case()) {
     case Message::kBindReply:
       clock_.Observe(m.bind_reply().hlc());
@@ -94,7 +94,7 @@ void LockService::Grant(sim::NodeId cn, uint64_t req, const std::string& key) {
   r->set_bind_version(bind_version_);
   *r->mutable_last_commit() = storage::ToProto(LastCommit(key));
   *r->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, cn, m);
+  SendMessage(env_, cn, std::move(m));
 }
 
 void LockService::Refuse(sim::NodeId cn, uint64_t req, LockReply::Status status) {
@@ -103,7 +103,7 @@ void LockService::Refuse(sim::NodeId cn, uint64_t req, LockReply::Status status)
   r->set_req(req);
   r->set_status(status);
   *r->mutable_hlc() = clock_.Stamp();
-  SendMessage(env_, cn, m);
+  SendMessage(env_, cn, std::move(m));
 }
 
 bool LockService::WouldDeadlock(const storage::TxnId& waiter, const storage::TxnId& holder) const {
@@ -163,7 +163,7 @@ void LockService::CheckOrphans() {
     TxnStatusQuery* q = m.mutable_txn_status_query();
     *q->mutable_txn() = storage::ToProto(lock.holder);
     *q->mutable_hlc() = clock_.Stamp();
-    SendMessage(env_, lock.holder.cn, m);
+    SendMessage(env_, lock.holder.cn, std::move(m));
   }
   orphan_check_scheduled_ = true;
   env_.SetTimer(options_.orphan_after, [this] { CheckOrphans(); });

@@ -62,7 +62,7 @@ class LockService : public sim::Node {
  public:
   LockService(NodeEnv& env, const LockServiceOptions& options);
   void Start() override;
-  void Receive(sim::NodeId from, std::string_view bytes) override;
+  void Receive(sim::NodeId from, sim::Payload& payload) override;
 
  private:
   struct Waiter {

@@ -53,7 +53,7 @@ void Tn::Start() {
   env_.SetTimer(options_.flush_interval, [this] { FlushTick(); });
 }
 
-void Tn::Send(sim::NodeId to, Message& m) { SendMessage(env_, to, m); }
+void Tn::Send(sim::NodeId to, Message m) { SendMessage(env_, to, std::move(m)); }
 
 // --- Recovery -------------------------------------------------------------------------
 
@@ -155,7 +155,7 @@ void Tn::ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Sta
   r->set_status(status);
   *r->mutable_commit_ts() = storage::ToProto(commit_ts);
   *r->mutable_hlc() = clock_.Stamp();
-  Send(cn, m);
+  Send(cn, std::move(m));
 }
 
 void Tn::Retire(uint32_t cn, uint64_t below) {
@@ -377,9 +377,8 @@ storage::Timestamp Tn::Watermark() {
   return clock_.Now();
 }
 
-// Fills in the per-CN fields of the push in `m` (whose seq the caller set) and sends it; the
-// same message then serves the next CN without copying its entries.
-void Tn::SendPush(sim::NodeId cn, Message& m) {
+// Fills in the per-CN fields of the push in `m` (whose seq the caller set) and sends it.
+void Tn::SendPush(sim::NodeId cn, Message m) {
   Subscriber& sub = subscribers_.at(cn);
   sub.pushed = true;
   LogTailPush* push = m.mutable_logtail();
@@ -387,13 +386,13 @@ void Tn::SendPush(sim::NodeId cn, Message& m) {
   push->set_subscription(sub.subscription);
   *push->mutable_watermark() = storage::ToProto(Watermark());
   *push->mutable_hlc() = clock_.Stamp();
-  Send(cn, m);
+  Send(cn, std::move(m));
 }
 
 void Tn::SendEmptyPush(sim::NodeId cn, Subscriber& sub) {
   Message m;
   m.mutable_logtail()->set_seq(++sub.seq);
-  SendPush(cn, m);
+  SendPush(cn, std::move(m));
 }
 
 void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool objects_changed) {
@@ -409,9 +408,11 @@ void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool obj
     for (const std::string& o : objects_) push.add_objects(o);
     *push.mutable_objects_cover() = storage::ToProto(covered_ts_);
   }
+  // Each CN but the last gets a copy; the last gets the message itself.
+  size_t left = subscribers_.size();
   for (auto& [cn, sub] : subscribers_) {
     push.set_seq(++sub.seq);
-    SendPush(cn, m);
+    SendPush(cn, --left == 0 ? std::move(m) : Message(m));
   }
 }
 
@@ -460,7 +461,7 @@ void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
     *e->mutable_commit_ts() = storage::ToProto(ts);
     for (Write& w : writes) *e->add_writes() = std::move(w);
   }
-  SendPush(cn, m);
+  SendPush(cn, std::move(m));
 }
 
 // An empty push, to each CN that got no push since the last heartbeat: a push of commits
@@ -562,7 +563,7 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
     b->set_req(req);
     b->set_bind_version(bind_version_);
     *b->mutable_hlc() = clock_.Stamp();
-    Send(from, m);
+    Send(from, std::move(m));
   };
   // A lock service asking for the current bind gets it; if none was ever made (bind 0 means
   // "none"), it gets a new one like a renewal.
@@ -581,10 +582,10 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
               });
 }
 
-void Tn::Receive(sim::NodeId from, std::string_view bytes) {
-  if (log_.Receive(from, bytes) || store_.Receive(from, bytes)) return;
+void Tn::Receive(sim::NodeId from, sim::Payload& payload) {
+  if (log_.Receive(from, payload) || store_.Receive(from, payload)) return;
   Message m;
-  if (!ParseMessage(bytes, &m)) return;
+  if (!TakeMessage(payload, &m)) return;
   switch (m.kind_case()) {
     case Message::kCommit:
       OnCommit(from, std::move(*m.mutable_commit()));

@@ -66,7 +66,7 @@ class Tn : public sim::Node {
  public:
   Tn(NodeEnv& env, const TnOptions& options);
   void Start() override;
-  void Receive(sim::NodeId from, std::string_view bytes) override;
+  void Receive(sim::NodeId from, sim::Payload& payload) override;
 
   // For tests and invariant checks.
   bool serving() const { return serving_; }
@@ -111,7 +111,7 @@ class Tn : public sim::Node {
   void OnSubscribe(sim::NodeId cn, const Subscribe& subscribe);
   void SendSnapshot(sim::NodeId cn, uint64_t subscription);
   void PushEntries(const std::vector<storage::CommitRecord>& records, bool objects_changed);
-  void SendPush(sim::NodeId cn, Message& m);
+  void SendPush(sim::NodeId cn, Message m);
   void SendEmptyPush(sim::NodeId cn, Subscriber& sub);
   storage::Timestamp Watermark();
   void Heartbeat();
@@ -121,7 +121,7 @@ class Tn : public sim::Node {
   void Flush();
   void OnBindRequest(sim::NodeId from, const BindRequest& r);
 
-  void Send(sim::NodeId to, Message& m);
+  void Send(sim::NodeId to, Message m);
 
   NodeEnv& env_;
   TnOptions options_;
