@@ -89,6 +89,11 @@ Network::Endpoint& Network::EndpointOf(NodeId node) {
 }
 
 uint32_t Network::LinkSlot(NodeId from, NodeId to) {
+  // Every send comes here: an existing link is found with no call and no growth.
+  if (from < endpoints_.size() && to < endpoints_.size()) {
+    const std::vector<uint32_t>& out = endpoints_[from].out;
+    if (to < out.size() && out[to] != 0) return out[to] - 1;
+  }
   EndpointOf(to);
   Endpoint& e = EndpointOf(from);
   if (e.out.size() <= to) e.out.resize(to + 1, 0);
