@@ -111,5 +111,20 @@ RC_GTEST_PROP(PhysicalClockProperty, ReadingsNeverDecreaseWithoutAJump, ()) {
   RC_ASSERT(clock.Read(Instant::FromNanos(t1)) <= clock.Read(Instant::FromNanos(t1 + step)));
 }
 
+// Read takes the drift product in 64 bits when it fits and in 128 bits otherwise; either
+// way the reading is the exact formula, also right at the boundary between the two.
+RC_GTEST_PROP(PhysicalClockProperty, ReadingIsTheExactFormulaInEveryRange, ()) {
+  const int64_t drift_ppm = *rc::gen::inRange<int64_t>(-999'999, 1'000'000);
+  const int64_t limit = drift_ppm == 0 ? INT64_MAX : INT64_MAX / std::abs(drift_ppm);
+  const int64_t around = *rc::gen::inRange<int64_t>(-3, 4);
+  const int64_t elapsed_ns =
+      *rc::gen::oneOf(rc::gen::just(std::min<int64_t>(limit, 4'000'000'000'000'000'000) + around),
+                      rc::gen::inRange<int64_t>(0, 4'000'000'000'000'000'000));
+  PhysicalClock clock({.drift_ppm = drift_ppm});
+  const __int128 expected = elapsed_ns + static_cast<__int128>(elapsed_ns) * drift_ppm / 1'000'000;
+  RC_PRE(expected <= INT64_MAX);
+  RC_ASSERT(clock.Read(Instant::FromNanos(elapsed_ns)) == static_cast<int64_t>(expected));
+}
+
 }  // namespace
 }  // namespace hindcast::clock
