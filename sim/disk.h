@@ -66,6 +66,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sim/random.h"
+#include "sim/string_order.h"
 #include "sim/simulator.h"
 #include "sim/time.h"
 
@@ -245,7 +246,7 @@ class Disk {
   DiskFaultRates rates_;
   DiskFaultCounts counts_;
   uint64_t completed_writes_ = 0;  // The seq of the last completed write.
-  absl::btree_map<std::string, File, std::less<>> files_;
+  absl::btree_map<std::string, File, StringOrder> files_;
   std::vector<Op> ops_;
   std::vector<uint32_t> free_ops_;
   size_t ops_in_flight_ = 0;

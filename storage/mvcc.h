@@ -32,7 +32,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/functional/function_ref.h"
-#include "absl/types/compare.h"
+#include "sim/string_order.h"
 #include "storage/key_range.h"
 #include "storage/timestamp.h"
 
@@ -134,17 +134,7 @@ class VersionedTable {
   // Index of the first version with commit ts >= ts (chain.size() if none).
   static size_t FirstAtOrAbove(const Chain& chain, Timestamp ts);
 
-  // A three-way, transparent key order: the btree then finds a key with one string compare
-  // per level instead of two, and looks up string_views without building strings.
-  struct KeyOrder {
-    using is_transparent = void;
-    absl::weak_ordering operator()(std::string_view a, std::string_view b) const {
-      const int c = a.compare(b);
-      return c < 0 ? absl::weak_ordering::less
-                   : (c == 0 ? absl::weak_ordering::equivalent : absl::weak_ordering::greater);
-    }
-  };
-  absl::btree_map<std::string, Chain, KeyOrder> chains_;
+  absl::btree_map<std::string, Chain, sim::StringOrder> chains_;
   size_t version_count_ = 0;
   Timestamp truncated_below_ = Timestamp::Min();
 };
