@@ -66,8 +66,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "sim/random.h"
-#include "sim/string_order.h"
 #include "sim/simulator.h"
+#include "sim/string_order.h"
 #include "sim/time.h"
 
 namespace hindcast::sim {
