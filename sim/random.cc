@@ -32,35 +32,4 @@ Rng Rng::Child(std::string_view name, uint64_t index) const {
   return Rng(Mix64(identity_ ^ Mix64(HashName(name) + 0x9e3779b97f4a7c15ULL * (index + 1))));
 }
 
-uint64_t Rng::Uniform(uint64_t n) {
-  HC_ASSERT(n > 0);
-  unsigned __int128 m = static_cast<unsigned __int128>(Next()) * n;
-  uint64_t low = static_cast<uint64_t>(m);
-  if (low < n) {
-    const uint64_t threshold = (0 - n) % n;
-    while (low < threshold) {
-      m = static_cast<unsigned __int128>(Next()) * n;
-      low = static_cast<uint64_t>(m);
-    }
-  }
-  return static_cast<uint64_t>(m >> 64);
-}
-
-int64_t Rng::UniformRange(int64_t lo, int64_t hi) {
-  HC_ASSERT(lo <= hi);
-  const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
-  if (span == UINT64_MAX) return static_cast<int64_t>(Next());
-  return static_cast<int64_t>(static_cast<uint64_t>(lo) + Uniform(span + 1));
-}
-
-bool Rng::Chance(uint64_t numerator, uint64_t denominator) {
-  HC_ASSERT(denominator > 0 && numerator <= denominator);
-  if (numerator == 0) return false;  // Draw nothing: a zero-probability fault costs no draw.
-  return Uniform(denominator) < numerator;
-}
-
-Duration Rng::UniformDuration(Duration lo, Duration hi) {
-  return Duration::Nanos(UniformRange(lo.ns(), hi.ns()));
-}
-
 }  // namespace hindcast::sim

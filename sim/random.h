@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "sim/assert.h"
 #include "sim/time.h"
 
 namespace hindcast::sim {
@@ -50,12 +51,35 @@ class Rng {
     return result;
   }
   // Uniform in [0, n); n > 0. Lemire's multiply-shift with rejection, so unbiased.
-  uint64_t Uniform(uint64_t n);
+  uint64_t Uniform(uint64_t n) {
+    HC_ASSERT(n > 0);
+    unsigned __int128 m = static_cast<unsigned __int128>(Next()) * n;
+    uint64_t low = static_cast<uint64_t>(m);
+    if (low < n) {
+      const uint64_t threshold = (0 - n) % n;
+      while (low < threshold) {
+        m = static_cast<unsigned __int128>(Next()) * n;
+        low = static_cast<uint64_t>(m);
+      }
+    }
+    return static_cast<uint64_t>(m >> 64);
+  }
   // Uniform in [lo, hi], both inclusive; lo <= hi.
-  int64_t UniformRange(int64_t lo, int64_t hi);
+  int64_t UniformRange(int64_t lo, int64_t hi) {
+    HC_ASSERT(lo <= hi);
+    const uint64_t span = static_cast<uint64_t>(hi) - static_cast<uint64_t>(lo);
+    if (span == UINT64_MAX) return static_cast<int64_t>(Next());
+    return static_cast<int64_t>(static_cast<uint64_t>(lo) + Uniform(span + 1));
+  }
   // True with probability numerator / denominator; 0 <= numerator <= denominator, denom > 0.
-  bool Chance(uint64_t numerator, uint64_t denominator);
-  Duration UniformDuration(Duration lo, Duration hi);
+  bool Chance(uint64_t numerator, uint64_t denominator) {
+    HC_ASSERT(denominator > 0 && numerator <= denominator);
+    if (numerator == 0) return false;  // Draw nothing: a zero-probability fault costs no draw.
+    return Uniform(denominator) < numerator;
+  }
+  Duration UniformDuration(Duration lo, Duration hi) {
+    return Duration::Nanos(UniformRange(lo.ns(), hi.ns()));
+  }
 
   // The identity this stream was derived from; equal identities give equal streams.
   uint64_t identity() const { return identity_; }

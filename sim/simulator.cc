@@ -143,18 +143,9 @@ void Simulator::AddNode(NodeId id, std::string name, NodeFactory factory) {
       Duration::Zero(), [this, id] { nodes_[id].node->Start(); }, id);
 }
 
-bool Simulator::IsUp(NodeId id) const { return HasNode(id) && nodes_[id].up; }
-
-Node* Simulator::node(NodeId id) { return IsUp(id) ? nodes_[id].node.get() : nullptr; }
-
 const std::string& Simulator::node_name(NodeId id) const {
   HC_ASSERT(HasNode(id));
   return nodes_[id].name;
-}
-
-uint64_t Simulator::incarnation(NodeId id) const {
-  HC_ASSERT(HasNode(id));
-  return nodes_[id].incarnation;
 }
 
 bool Simulator::Crash(NodeId id) {

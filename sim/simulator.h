@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "absl/functional/any_invocable.h"
+#include "sim/assert.h"
 #include "sim/event_log.h"
 #include "sim/node.h"
 #include "sim/random.h"
@@ -88,10 +89,10 @@ class Simulator {
   // Registers node `id` (ids are dense small integers) and builds it with its factory; its
   // Start() runs as the first task at the current time, once the caller has added the rest.
   void AddNode(NodeId id, std::string name, NodeFactory factory);
-  bool IsUp(NodeId id) const;
+  bool IsUp(NodeId id) const { return HasNode(id) && nodes_[id].up; }
   bool HasNode(NodeId id) const { return id < nodes_.size() && nodes_[id].factory != nullptr; }
   // The live node object, or nullptr while it is down.
-  Node* node(NodeId id);
+  Node* node(NodeId id) { return IsUp(id) ? nodes_[id].node.get() : nullptr; }
   const std::string& node_name(NodeId id) const;
   // Crash drops the node's volatile state (its object and its pending tasks) and tells the
   // crash observers (disks drop unsynced writes). Restart builds it afresh and starts it.
@@ -99,7 +100,10 @@ class Simulator {
   bool Crash(NodeId id);
   bool Restart(NodeId id);
   // How many times `id` has crashed; tasks remember the incarnation they were owned by.
-  uint64_t incarnation(NodeId id) const;
+  uint64_t incarnation(NodeId id) const {
+    HC_ASSERT(HasNode(id));
+    return nodes_[id].incarnation;
+  }
   // Destroys every node object without recording anything (end of a run). Owners of what
   // nodes reference (disks, environments) call it before tearing those down.
   void DestroyNodes();

@@ -10,11 +10,27 @@ namespace hindcast::storage {
 
 void VersionedTable::Apply(std::string_view key, Timestamp commit_ts,
                            std::optional<std::string_view> value) {
-  HC_ASSERT_MSG(commit_ts.IsCommittable(), "commit ts must lie strictly between Min and Max");
-  HC_ASSERT_MSG(commit_ts >= truncated_below_, "apply below the truncation point");
   auto it = chains_.find(key);
   if (it == chains_.end()) it = chains_.emplace(std::string(key), Chain{}).first;
-  Chain& chain = it->second;
+  Append(it->second, commit_ts, value);
+}
+
+bool VersionedTable::ApplyIfNewer(std::string_view key, Timestamp commit_ts,
+                                  std::optional<std::string_view> value) {
+  auto it = chains_.find(key);
+  if (it == chains_.end()) {
+    it = chains_.emplace(std::string(key), Chain{}).first;
+  } else if (it->second.back().commit_ts >= commit_ts) {
+    return false;
+  }
+  Append(it->second, commit_ts, value);
+  return true;
+}
+
+void VersionedTable::Append(Chain& chain, Timestamp commit_ts,
+                            std::optional<std::string_view> value) {
+  HC_ASSERT_MSG(commit_ts.IsCommittable(), "commit ts must lie strictly between Min and Max");
+  HC_ASSERT_MSG(commit_ts >= truncated_below_, "apply below the truncation point");
   HC_ASSERT_MSG(chain.empty() || chain.back().commit_ts < commit_ts,
                 "versions of a key must be applied in strictly increasing commit ts");
   Version version{commit_ts, std::nullopt};

@@ -66,6 +66,11 @@ class VersionedTable {
   // wrote one key (commit timestamps not unique) or one commit was applied twice (the caller
   // must skip what it already applied). Either way the table would lie, so it stops.
   void Apply(std::string_view key, Timestamp commit_ts, std::optional<std::string_view> value);
+  // Apply, unless the key already has a version at or above `commit_ts`: a feed that may
+  // repeat what the table got from elsewhere (a LogTail push overlapping an object). Returns
+  // whether it applied. One lookup of the key.
+  bool ApplyIfNewer(std::string_view key, Timestamp commit_ts,
+                    std::optional<std::string_view> value);
 
   // The value of `key` at `snapshot`: the newest version with commit ts < snapshot, or
   // nullopt if there is none or it is a tombstone.
@@ -129,6 +134,8 @@ class VersionedTable {
   // One key's versions, commit ts strictly ascending, never empty.
   using Chain = std::vector<Version>;
 
+  // Adds a version at the end of `chain` (Apply's checks and bookkeeping).
+  void Append(Chain& chain, Timestamp commit_ts, std::optional<std::string_view> value);
   // The chain of `key`, or nullptr.
   const Chain* Find(std::string_view key) const;
   // Index of the first version with commit ts >= ts (chain.size() if none).

@@ -59,6 +59,22 @@ TEST(VersionedTableTest, ReadSeesOnlyVersionsCommittedStrictlyBelowTheSnapshot) 
   t.CheckInvariants();
 }
 
+// A feed that overlaps what the table has (a LogTail push after a snapshot) skips the
+// versions it repeats and applies the rest, tombstones included.
+TEST(VersionedTableTest, ApplyIfNewerSkipsVersionsAtOrBelowTheNewest) {
+  VersionedTable t;
+  EXPECT_TRUE(t.ApplyIfNewer("k", Ts(10), "v10"));
+  EXPECT_FALSE(t.ApplyIfNewer("k", Ts(10), "again"));
+  EXPECT_FALSE(t.ApplyIfNewer("k", Ts(5), "older"));
+  EXPECT_TRUE(t.ApplyIfNewer("k", Ts(20), std::nullopt));
+  EXPECT_TRUE(t.ApplyIfNewer("j", Ts(1), "j1"));
+  EXPECT_EQ(t.ReadVersion("k", Ts(15)), (Version{Ts(10), "v10"}));
+  EXPECT_EQ(t.ReadVersion("k", Timestamp::Max()), (Version{Ts(20), std::nullopt}));
+  EXPECT_EQ(t.Read("j", Timestamp::Max()), "j1");
+  EXPECT_EQ(t.version_count(), 3u);
+  t.CheckInvariants();
+}
+
 TEST(VersionedTableTest, ATombstoneHidesOlderValuesAndIsVisibleToReadVersion) {
   VersionedTable t;
   t.Apply("k", Ts(10), "v");

@@ -127,10 +127,9 @@ void Cn::ApplyPush(const LogTailPush& push) {
     const storage::Timestamp ts = storage::FromProto(e.commit_ts());
     if (ts < tail_.truncated_below()) continue;  // Already merged from an object.
     for (const Write& w : e.writes()) {
-      const std::optional<storage::Timestamp> newest = tail_.NewestCommitTs(w.key());
-      if (newest.has_value() && *newest >= ts) continue;  // Already have it.
-      tail_.Apply(w.key(), ts,
-                  w.is_delete() ? std::nullopt : std::optional<std::string_view>(w.value()));
+      // A version the table already has (from the snapshot) is skipped.
+      (void)tail_.ApplyIfNewer(
+          w.key(), ts, w.is_delete() ? std::nullopt : std::optional<std::string_view>(w.value()));
     }
   }
   if (push.has_objects()) {
@@ -490,10 +489,9 @@ void Cn::ObjectsMerged() {
 void Cn::MergeObject(const storage::ObjectReader& object) {
   const std::vector<storage::ObjectEntry> entries = object.Entries();
   for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
-    const std::optional<storage::Timestamp> newest = base_.NewestCommitTs(e->key);
-    if (newest.has_value() && *newest >= e->commit_ts) continue;
-    base_.Apply(e->key, e->commit_ts,
-                e->value.has_value() ? std::optional<std::string_view>(*e->value) : std::nullopt);
+    (void)base_.ApplyIfNewer(
+        e->key, e->commit_ts,
+        e->value.has_value() ? std::optional<std::string_view>(*e->value) : std::nullopt);
   }
 }
 
