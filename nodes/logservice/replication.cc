@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/container/inlined_vector.h"
 #include "nodes/logservice/replica.h"
 #include "nodes/wire.h"
 #include "sim/assert.h"
@@ -216,7 +217,7 @@ void Replica::HandleAppendReply(sim::NodeId from, const AppendReply& r) {
 
 void Replica::MaybeAdvanceCommit() {
   HC_ASSERT(role_ == Role::kLeader);
-  std::vector<uint64_t> matches = {store_.durable_index()};
+  absl::InlinedVector<uint64_t, 8> matches = {store_.durable_index()};
   for (const auto& [peer, p] : progress_) matches.push_back(p.match);
   std::sort(matches.begin(), matches.end(), std::greater<uint64_t>());
   const uint64_t quorum_index = matches[quorum() - 1];

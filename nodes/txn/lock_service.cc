@@ -231,7 +231,7 @@ void LockService::Release(const storage::TxnId& txn, std::optional<storage::Time
       continue;
     }
     const Waiter next = lock.waiters.front();
-    lock.waiters.pop_front();
+    lock.waiters.erase(lock.waiters.begin());
     lock.holder = next.txn;
     lock.since_ns = env_.PhysicalNowNs();
     waiting_for_.erase(next.txn);

@@ -33,9 +33,9 @@
 #define HINDCAST_NODES_TXN_LOCK_SERVICE_H_
 
 #include <cstdint>
-#include <deque>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
@@ -72,7 +72,9 @@ class LockService : public sim::Node {
   };
   struct Lock {
     storage::TxnId holder;
-    std::deque<Waiter> waiters;
+    // FIFO, and short. A vector, not a deque: libstdc++'s deque allocates even when empty
+    // and again on every move, and the btree moves locks as keys come and go.
+    std::vector<Waiter> waiters;
     int64_t since_ns = 0;  // When `holder` got it or was last asked about (this clock).
   };
 
