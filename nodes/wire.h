@@ -6,11 +6,12 @@
 //   SendMessage(env, /*to=*/0, std::move(m));  // Or a const& to send a copy.
 //   ...
 //   void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
-//     reg::Message in;
-//     if (!TakeMessage(payload, &in)) return;  // Garbage from a corrupt peer is dropped.
+//     const reg::Message* in = ReadMessage<reg::Message>(payload);
+//     if (in == nullptr) return;  // Garbage from a corrupt peer is dropped.
 //
 // A message travels as the sender's object (a ProtoBody in an sim::Payload) and the receiver
-// takes it, so nothing is encoded or parsed on the way; the payload's size is the encoded
+// reads it in place (ReadMessage) or takes it (TakeMessage), so nothing is encoded or parsed
+// on the way; the payload's size is the encoded
 // size, which is all the network records. A payload that arrived as bytes, or holds another
 // message type, is parsed from its encoding, exactly as the wire would deliver it.
 //
@@ -23,6 +24,7 @@
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
 
+#include <concepts>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -78,9 +80,23 @@ sim::Payload MessagePayload(T m) {
 
 // Sends a snapshot of `m`: moved in when the caller gives it up, copied otherwise.
 template <typename T>
+requires std::derived_from<std::remove_cvref_t<T>, google::protobuf::MessageLite>
 void SendMessage(NodeEnv& env, sim::NodeId to, T&& m) {
   using Plain = std::remove_cvref_t<T>;
   env.Send(to, MessagePayload<Plain>(std::forward<T>(m)));
+}
+
+// The T in `payload`, valid as long as the payload, or nullptr for bytes that do not parse
+// as a T. A T body is read in place (no move, no second message to destroy); anything else
+// is parsed into a body the payload then keeps.
+template <typename T>
+T* ReadMessage(sim::Payload& payload) {
+  if (ProtoBody<T>* body = payload.body_as<ProtoBody<T>>()) return &body->message();
+  auto parsed = std::make_unique<ProtoBody<T>>(T());
+  if (!ParseMessage(payload.bytes(), &parsed->message())) return nullptr;
+  T* message = &parsed->message();
+  payload.Keep(std::move(parsed));
+  return message;
 }
 
 // Moves the message out of `payload` into `*out` if it carries a T, else parses its bytes.

@@ -129,6 +129,27 @@ TEST(WireTest, TheSenderKeepsNoHoldOnWhatItSent) {
   EXPECT_EQ(run.got[0].message, at_send);
 }
 
+// ReadMessage reads a body of its type in place, and keeps its parse of anything else with
+// the payload, whose bytes stay as they came.
+TEST(WireTest, ReadMessageReadsInPlaceOrKeepsItsParse) {
+  const reg::Message sent = Reply(4, 44);
+  sim::Payload object = MessagePayload(sent);
+  reg::Message* in_place = ReadMessage<reg::Message>(object);
+  ASSERT_NE(in_place, nullptr);
+  EXPECT_EQ(in_place, &object.body_as<ProtoBody<reg::Message>>()->message());
+  EXPECT_EQ(Encode(*in_place), Encode(sent));
+
+  sim::Payload bytes(Encode(sent));
+  reg::Message* parsed = ReadMessage<reg::Message>(bytes);
+  ASSERT_NE(parsed, nullptr);
+  EXPECT_EQ(Encode(*parsed), Encode(sent));
+  EXPECT_EQ(ReadMessage<reg::Message>(bytes), parsed);  // Kept: parsed once.
+  EXPECT_EQ(bytes.bytes(), Encode(sent));
+
+  sim::Payload garbage(std::string("\xff\xff\xff"));
+  EXPECT_EQ(ReadMessage<reg::Message>(garbage), nullptr);
+}
+
 // A receiver expecting another type parses the encoding, as it would off the wire.
 TEST(WireTest, TakingAnotherTypeParsesTheEncoding) {
   storage::pb::Timestamp ts;

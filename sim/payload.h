@@ -75,6 +75,14 @@ class Payload {
     return body_ != nullptr && body_->type() == T::Type() ? static_cast<T*>(body_.get()) : nullptr;
   }
 
+  // Keeps `body`, a receiver's parse of this payload's bytes, for as long as the payload:
+  // what the receiver reads then lives as long as an object body would. The bytes stay.
+  void Keep(std::unique_ptr<Body> body) {
+    (void)bytes();
+    body_ = std::move(body);
+    encoded_ = true;
+  }
+
   // An independent copy (the network's duplicate of a message).
   Payload Copy() const {
     Payload copy;

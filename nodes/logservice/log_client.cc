@@ -159,8 +159,9 @@ void LogClient::Finish(uint64_t req, absl::Status status, uint64_t index) {
 bool LogClient::Receive(sim::NodeId from, sim::Payload& payload) {
   if (!ReplicaIndex(from).has_value()) return false;
   // Everything a replica sends its client is the log client's, understood or not.
-  Message m;
-  if (!TakeMessage(payload, &m)) return true;
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return true;
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kClientAppendReply:
       OnAppendReply(from, m.client_append_reply());

@@ -68,8 +68,9 @@ void Replica::OnLoaded(LogStore::Loaded loaded) {
 
 void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
   if (!loaded_) return;  // Peers and clients retransmit.
-  Message m;
-  if (!TakeMessage(payload, &m)) return;  // Garbage is dropped.
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return;  // Garbage is dropped.
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kRequestVote:
       HandleRequestVote(from, m.request_vote());

@@ -90,8 +90,9 @@ void ObjectClient::Retry(uint64_t call_id) {
 
 bool ObjectClient::Receive(sim::NodeId from, sim::Payload& payload) {
   if (from != server_) return false;
-  Message m;
-  if (!TakeMessage(payload, &m) || !m.has_response()) return true;
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr || !read->has_response()) return true;
+  Message& m = *read;
   const Response& r = m.response();
   auto it = by_req_.find(r.req());
   if (it == by_req_.end()) return true;  // A late reply to an attempt already given up on.

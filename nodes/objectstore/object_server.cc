@@ -97,8 +97,9 @@ void ObjectServer::Load(const std::string& key,
 }
 
 void ObjectServer::Receive(sim::NodeId from, sim::Payload& payload) {
-  Message m;
-  if (!TakeMessage(payload, &m)) return;
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return;
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kPut:
       OnPut(from, m.put());

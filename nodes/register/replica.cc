@@ -39,8 +39,9 @@ void Replica::OnLoaded(const SlotStore::Loaded& loaded) {
 }
 
 void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
-  Message m;
-  if (!TakeMessage(payload, &m)) return;  // Corrupt bytes from the wire are dropped.
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return;  // Corrupt bytes from the wire are dropped.
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kWrite:
       OnClientWrite(from, m.write());

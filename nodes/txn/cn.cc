@@ -700,8 +700,9 @@ void Cn::OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q) {
 
 void Cn::Receive(sim::NodeId from, sim::Payload& payload) {
   if (store_.Receive(from, payload)) return;
-  Message m;
-  if (!TakeMessage(payload, &m)) return;
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return;
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kTxnRequest:
       Begin(from, *m.mutable_txn_request());

@@ -36,8 +36,9 @@ void LockService::AskBind() {
 }
 
 void LockService::Receive(sim::NodeId from, sim::Payload& payload) {
-  Message m;
-  if (!TakeMessage(payload, &m)) return;
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return;
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kBindReply:
       clock_.Observe(m.bind_reply().hlc());

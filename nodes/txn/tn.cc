@@ -584,8 +584,9 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
 
 void Tn::Receive(sim::NodeId from, sim::Payload& payload) {
   if (log_.Receive(from, payload) || store_.Receive(from, payload)) return;
-  Message m;
-  if (!TakeMessage(payload, &m)) return;
+  Message* read = ReadMessage<Message>(payload);
+  if (read == nullptr) return;
+  Message& m = *read;
   switch (m.kind_case()) {
     case Message::kCommit:
       OnCommit(from, std::move(*m.mutable_commit()));
