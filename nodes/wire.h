@@ -9,11 +9,11 @@
 //     const reg::Message* in = ReadMessage<reg::Message>(payload);
 //     if (in == nullptr) return;  // Garbage from a corrupt peer is dropped.
 //
-// A message travels as the sender's object (a ProtoBody in an sim::Payload) and the receiver
+// A message travels as the sender's object (a ProtoBody in a sim::Payload) and the receiver
 // reads it in place (ReadMessage) or takes it (TakeMessage), so nothing is encoded or parsed
-// on the way; the payload's size is the encoded
-// size, which is all the network records. A payload that arrived as bytes, or holds another
-// message type, is parsed from its encoding, exactly as the wire would deliver it.
+// on the way; the payload's size is the encoded size, which is all the network records. A
+// payload that arrived as bytes, or holds another message type, is parsed from its encoding,
+// exactly as the wire would deliver it.
 //
 // Messages that reach the fingerprint must not contain map<> fields: their order is not
 // specified even with deterministic serialization across protobuf versions.

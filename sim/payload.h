@@ -7,10 +7,10 @@
 //     std::string_view bytes = payload.bytes();  // Encodes an object body on first use.
 //   }
 //
-// Why objects: nodes speak protobuf, and a message that is encoded at the sender and parsed at
-// the receiver costs about a fifth of a cluster run's instructions. Inside one process the
-// receiver can take the sender's object instead, as long as nothing can tell the
-// difference. The contract that makes it so:
+// Why objects: nodes speak protobuf, and encoding every message at the sender and parsing it
+// at the receiver cost a sixth of a cluster run's instructions (and more of its wall time).
+// Inside one process the receiver can take the sender's object instead, as long as nothing
+// can tell the difference. The contract that makes it so:
 //   - `size()` is the encoded size, fixed at send time: the network records it in kSend and
 //     kDeliver events, so a run's fingerprint is the same whichever form a message travels
 //     in.
@@ -57,6 +57,7 @@ class Payload {
   Payload& operator=(const Payload&) = delete;
 
   uint64_t size() const { return size_; }
+  // Whether the bytes are at hand without encoding: a bytes payload, or a body encoded once.
   bool has_bytes() const { return body_ == nullptr || encoded_; }
 
   // The encoded bytes. For an object body the first call encodes it and keeps the result.
@@ -68,8 +69,8 @@ class Payload {
     return bytes_;
   }
 
-  // The body if it is a `T` (a Body subclass with a static `kType` tag address), else
-  // nullptr. A payload that arrived as bytes has no body.
+  // The body if it is a `T` (a Body subclass whose static `Type()` is what its `type()`
+  // returns), else nullptr. A payload that arrived as bytes has no body.
   template <typename T>
   T* body_as() {
     return body_ != nullptr && body_->type() == T::Type() ? static_cast<T*>(body_.get()) : nullptr;
