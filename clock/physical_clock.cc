@@ -52,8 +52,9 @@ int64_t PhysicalClock::Read(sim::Instant true_now) const {
   const int64_t elapsed_ns = (true_now - epoch_).ns();
   // Division truncates toward zero, which is monotone, so the reading stays non-decreasing
   // in true_now for |drift_ppm| < 10^6 (the drift term moves by less than one nanosecond
-  // per nanosecond). The product is taken in 64 bits when it fits (any run shorter than
-  // about a year): the same quotient as in 128 bits, without a call to a 128-bit division.
+  // per nanosecond). The product is taken in 64 bits when it fits (2.9 years from the epoch
+  // at the 100 ppm that Random draws at most): the same quotient as in 128 bits, without a
+  // call to a 128-bit division.
   const uint64_t drift_abs = drift_ppm_ < 0 ? -static_cast<uint64_t>(drift_ppm_) : drift_ppm_;
   const uint64_t elapsed_abs =
       elapsed_ns < 0 ? -static_cast<uint64_t>(elapsed_ns) : static_cast<uint64_t>(elapsed_ns);

@@ -112,18 +112,26 @@ RC_GTEST_PROP(PhysicalClockProperty, ReadingsNeverDecreaseWithoutAJump, ()) {
 }
 
 // Read takes the drift product in 64 bits when it fits and in 128 bits otherwise; either
-// way the reading is the exact formula, also right at the boundary between the two.
+// way the reading is the exact formula, also right at the boundary between the two, and for
+// true times before the epoch (a negative elapsed time) as well as after it.
 RC_GTEST_PROP(PhysicalClockProperty, ReadingIsTheExactFormulaInEveryRange, ()) {
   const int64_t drift_ppm = *rc::gen::inRange<int64_t>(-999'999, 1'000'000);
+  const int64_t offset_ns = *rc::gen::inRange<int64_t>(-1'000'000'000, 1'000'000'000);
   const int64_t limit = drift_ppm == 0 ? INT64_MAX : INT64_MAX / std::abs(drift_ppm);
   const int64_t around = *rc::gen::inRange<int64_t>(-3, 4);
-  const int64_t elapsed_ns =
+  const int64_t magnitude =
       *rc::gen::oneOf(rc::gen::just(std::min<int64_t>(limit, 4'000'000'000'000'000'000) + around),
                       rc::gen::inRange<int64_t>(0, 4'000'000'000'000'000'000));
-  PhysicalClock clock({.drift_ppm = drift_ppm});
-  const __int128 expected = elapsed_ns + static_cast<__int128>(elapsed_ns) * drift_ppm / 1'000'000;
-  RC_PRE(expected <= INT64_MAX);
-  RC_ASSERT(clock.Read(Instant::FromNanos(elapsed_ns)) == static_cast<int64_t>(expected));
+  const bool before_epoch = *rc::gen::arbitrary<bool>();
+  // Before the epoch: the epoch is `magnitude` past true time zero, read at zero.
+  const int64_t epoch_ns = before_epoch ? magnitude : 0;
+  const int64_t now_ns = before_epoch ? 0 : magnitude;
+  PhysicalClock clock(
+      {.offset_ns = offset_ns, .drift_ppm = drift_ppm, .epoch = Instant::FromNanos(epoch_ns)});
+  const __int128 elapsed = static_cast<__int128>(now_ns) - epoch_ns;
+  const __int128 expected = now_ns + offset_ns + elapsed * drift_ppm / 1'000'000;
+  RC_PRE(expected >= INT64_MIN && expected <= INT64_MAX);
+  RC_ASSERT(clock.Read(Instant::FromNanos(now_ns)) == static_cast<int64_t>(expected));
 }
 
 }  // namespace

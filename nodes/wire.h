@@ -67,7 +67,8 @@ class ProtoBody final : public sim::Body {
   T& message() { return message_; }
 
  private:
-  static constexpr char kTag = 0;
+  // Only its address matters, one per T. Not const, so no linker can merge two of them.
+  static inline char kTag = 0;
   T message_;
 };
 
@@ -86,9 +87,10 @@ void SendMessage(NodeEnv& env, sim::NodeId to, T&& m) {
   env.Send(to, MessagePayload<Plain>(std::forward<T>(m)));
 }
 
-// The T in `payload`, valid as long as the payload, or nullptr for bytes that do not parse
-// as a T. A T body is read in place (no move, no second message to destroy); anything else
-// is parsed into a body the payload then keeps.
+// The T in `payload`, or nullptr for bytes that do not parse as a T. A T body is read in
+// place (no move, no second message to destroy); anything else is parsed into a body the
+// payload then keeps. The pointer is valid while the payload lives and until a
+// ReadMessage of another type replaces the kept body: read one type per payload.
 template <typename T>
 T* ReadMessage(sim::Payload& payload) {
   if (ProtoBody<T>* body = payload.body_as<ProtoBody<T>>()) return &body->message();

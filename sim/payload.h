@@ -17,9 +17,12 @@
 //   - The body is a snapshot: the sender gives it up (moves it or copies it in) at send time,
 //     as encoding would.
 //   - `bytes()` is always available: it encodes the body (deterministically) on first use,
-//     so byte-level receivers, taps and tests see exactly what the wire would carry.
-//   - A receiver that takes the body out leaves the payload empty; it must be the last to
-//     look at it.
+//     so byte-level receivers, taps and tests see exactly what the wire would carry, as long
+//     as they look before a receiver changes the message (the network's tap looks at send).
+//   - A receiver may change the message it reads, or take it (leaving a moved-from body,
+//     whose size() is still the sent size); after that only that receiver may look at it.
+//   - Every protobuf `string` field holds valid UTF-8: a parse rejects anything else, and an
+//     object body would not, so the two forms would differ. Use `bytes` fields for binary.
 #ifndef HINDCAST_SIM_PAYLOAD_H_
 #define HINDCAST_SIM_PAYLOAD_H_
 
@@ -70,14 +73,15 @@ class Payload {
   }
 
   // The body if it is a `T` (a Body subclass whose static `Type()` is what its `type()`
-  // returns), else nullptr. A payload that arrived as bytes has no body.
+  // returns), else nullptr. A payload that arrived as bytes has none until a Keep.
   template <typename T>
   T* body_as() {
     return body_ != nullptr && body_->type() == T::Type() ? static_cast<T*>(body_.get()) : nullptr;
   }
 
-  // Keeps `body`, a receiver's parse of this payload's bytes, for as long as the payload:
-  // what the receiver reads then lives as long as an object body would. The bytes stay.
+  // Keeps `body`, a receiver's parse of this payload's bytes, in place of any body it had:
+  // what the receiver reads then lives as long as the payload or the next Keep, whichever
+  // comes first. The bytes stay.
   void Keep(std::unique_ptr<Body> body) {
     (void)bytes();
     body_ = std::move(body);

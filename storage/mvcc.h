@@ -68,7 +68,7 @@ class VersionedTable {
   void Apply(std::string_view key, Timestamp commit_ts, std::optional<std::string_view> value);
   // Apply, unless the key already has a version at or above `commit_ts`: a feed that may
   // repeat what the table got from elsewhere (a LogTail push overlapping an object). Returns
-  // whether it applied. One lookup of the key.
+  // whether it applied. One lookup of a key already in the table.
   bool ApplyIfNewer(std::string_view key, Timestamp commit_ts,
                     std::optional<std::string_view> value);
 
