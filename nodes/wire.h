@@ -10,10 +10,9 @@
 //     if (in == nullptr) return;  // Garbage from a corrupt peer is dropped.
 //
 // A message travels as the sender's object (a ProtoBody in a sim::Payload) and the receiver
-// reads it in place (ReadMessage) or takes it (TakeMessage), so nothing is encoded or parsed
-// on the way; the payload's size is the encoded size, which is all the network records. A
-// payload that arrived as bytes, or holds another message type, is parsed from its encoding,
-// exactly as the wire would deliver it.
+// reads it in place (ReadMessage), so nothing is encoded or parsed on the way; the payload's size
+// is the encoded size, which is all the network records. A payload that arrived as bytes, or holds
+// another message type, is parsed from its encoding, exactly as the wire would deliver it.
 //
 // Messages that reach the fingerprint must not contain map<> fields: their order is not
 // specified even with deterministic serialization across protobuf versions.
@@ -99,17 +98,6 @@ T* ReadMessage(sim::Payload& payload) {
   T* message = &parsed->message();
   payload.Keep(std::move(parsed));
   return message;
-}
-
-// Moves the message out of `payload` into `*out` if it carries a T, else parses its bytes.
-// False for bytes that do not parse.
-template <typename T>
-bool TakeMessage(sim::Payload& payload, T* out) {
-  if (ProtoBody<T>* body = payload.body_as<ProtoBody<T>>()) {
-    *out = std::move(body->message());
-    return true;
-  }
-  return ParseMessage(payload.bytes(), out);
 }
 
 }  // namespace hindcast::nodes

@@ -146,14 +146,13 @@ class WorkloadClient : public sim::Node {
   }
 
   void Receive(sim::NodeId, sim::Payload& payload) override {
-    nodes::txn::Message m;
-    if (!nodes::TakeMessage(payload, &m) || !m.has_txn_reply() || m.txn_reply().req() != req_ ||
-        !in_flight_) {
+    const auto* m = nodes::ReadMessage<nodes::txn::Message>(payload);
+    if (m == nullptr || !m->has_txn_reply() || m->txn_reply().req() != req_ || !in_flight_) {
       return;
     }
     env_.CancelTimer(timer_);
     in_flight_ = false;
-    Done(&m.txn_reply());
+    Done(&m->txn_reply());
   }
 
   // The workload: txns_ transactions, then Driver::Finished.

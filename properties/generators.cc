@@ -93,9 +93,7 @@ rc::Gen<sim::FaultPlan> GenFaultPlan(int servers, int nodes, sim::Duration horiz
       [actions_max, nodes](std::vector<sim::FaultAction> actions) {
         if (static_cast<int>(actions.size()) > actions_max) actions.resize(actions_max);
         for (sim::FaultAction& a : actions) MakeWellFormed(nodes, a);
-        std::stable_sort(
-            actions.begin(), actions.end(),
-            [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
+        sim::SortByTime(&actions);
         return sim::FaultPlan{std::move(actions)};
       });
 }

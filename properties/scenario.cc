@@ -146,9 +146,7 @@ absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_c
                                 .misdirect_ppm = p.misdirect_ppm()}};
     plan.actions.push_back(std::move(a));
   }
-  std::stable_sort(
-      plan.actions.begin(), plan.actions.end(),
-      [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
+  sim::SortByTime(&plan.actions);
   return plan;
 }
 

@@ -187,6 +187,11 @@ std::string FaultAction::ToString() const {
   return out;
 }
 
+void SortByTime(std::vector<FaultAction>* actions) {
+  std::stable_sort(actions->begin(), actions->end(),
+                   [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
+}
+
 FaultPlan GenerateFaultPlan(Rng rng, FaultProfile profile, const FaultTopology& topology,
                             Duration horizon) {
   FaultPlan plan;
@@ -226,8 +231,7 @@ FaultPlan GenerateFaultPlan(Rng rng, FaultProfile profile, const FaultTopology& 
     }
   }
   plan.actions.push_back({.at = horizon, .type = FaultType::kHeal});
-  std::stable_sort(plan.actions.begin(), plan.actions.end(),
-                   [](const FaultAction& x, const FaultAction& y) { return x.at < y.at; });
+  SortByTime(&plan.actions);
   return plan;
 }
 

@@ -61,6 +61,9 @@ struct FaultPlan {
   std::vector<FaultAction> actions;  // Sorted by `at`; equal times keep list order.
 };
 
+// Puts `actions` in FaultPlan order: by `at`, equal times keeping their list order.
+void SortByTime(std::vector<FaultAction>* actions);
+
 enum class FaultProfile { kNone, kLight, kHeavy };
 std::string_view FaultProfileName(FaultProfile profile);
 std::optional<FaultProfile> ParseFaultProfile(std::string_view name);

@@ -1,6 +1,6 @@
 // Payload: what one simulated message carries, as bytes or as the sender's own object.
 //
-//   net.Send(1, 2, Payload("ping"));                          // Bytes, as a real wire has.
+//   net.Send(1, 2, Payload(std::string("ping")));             // Bytes, as a real wire has.
 //   net.Send(1, 2, Payload(std::make_unique<MyBody>(...), size));  // An object (nodes/wire.h).
 //   ...
 //   void MyNode::Receive(NodeId from, Payload& payload) {
@@ -19,8 +19,8 @@
 //   - `bytes()` is always available: it encodes the body (deterministically) on first use,
 //     so byte-level receivers, taps and tests see exactly what the wire would carry, as long
 //     as they look before a receiver changes the message (the network's tap looks at send).
-//   - A receiver may change the message it reads, or take it (leaving a moved-from body,
-//     whose size() is still the sent size); after that only that receiver may look at it.
+//   - A receiver may change the message it reads, or move parts of it out (size() stays the
+//     sent size); after that only that receiver may look at it.
 //   - Every protobuf `string` field holds valid UTF-8: a parse rejects anything else, and an
 //     object body would not, so the two forms would differ. Use `bytes` fields for binary.
 #ifndef HINDCAST_SIM_PAYLOAD_H_
@@ -49,8 +49,6 @@ class Payload {
  public:
   Payload() = default;
   explicit Payload(std::string bytes) : bytes_(std::move(bytes)), size_(bytes_.size()) {}
-  explicit Payload(std::string_view bytes) : Payload(std::string(bytes)) {}
-  explicit Payload(const char* bytes) : Payload(std::string(bytes)) {}
   // `size` must be `body->Encode().size()`; the caller knows it more cheaply.
   Payload(std::unique_ptr<Body> body, uint64_t size) : body_(std::move(body)), size_(size) {}
 

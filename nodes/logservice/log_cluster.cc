@@ -261,9 +261,7 @@ void AddHarshDiskWindows(sim::Rng rng, const ClusterOptions& options, sim::Fault
          .disk = {
              .read_corrupt_ppm = 50'000, .write_corrupt_ppm = 30'000, .misdirect_ppm = 30'000}});
   }
-  std::stable_sort(
-      plan->actions.begin(), plan->actions.end(),
-      [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
+  sim::SortByTime(&plan->actions);
 }
 
 void AddRotRestarts(sim::Rng rng, const ClusterOptions& options, sim::FaultPlan* plan) {
@@ -277,9 +275,7 @@ void AddRotRestarts(sim::Rng rng, const ClusterOptions& options, sim::FaultPlan*
     plan->actions.push_back({.at = at, .type = sim::FaultType::kCrash, .nodes = {victim}});
     plan->actions.push_back({.at = at + down, .type = sim::FaultType::kRestart, .nodes = {victim}});
   }
-  std::stable_sort(
-      plan->actions.begin(), plan->actions.end(),
-      [](const sim::FaultAction& x, const sim::FaultAction& y) { return x.at < y.at; });
+  sim::SortByTime(&plan->actions);
 }
 
 }  // namespace

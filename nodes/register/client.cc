@@ -48,10 +48,10 @@ void Client::Issue(bool is_write) {
 }
 
 void Client::Receive(sim::NodeId from, sim::Payload& payload) {
-  Message m;
-  if (!TakeMessage(payload, &m) || !m.has_reply() || m.reply().req() != req_ || req_ == 0) return;
+  const Message* m = ReadMessage<Message>(payload);
+  if (m == nullptr || !m->has_reply() || m->reply().req() != req_ || req_ == 0) return;
   env_.CancelTimer(timeout_);
-  const ClientReply& r = m.reply();
+  const ClientReply& r = m->reply();
   if (r.status() != ClientReply::OK) {
     Finish(HistoryRecorder::Outcome::kFail, {});
     return;

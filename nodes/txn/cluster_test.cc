@@ -19,9 +19,9 @@ class TestClient : public sim::Node {
  public:
   explicit TestClient(NodeEnv& env) : env_(env) {}
   void Receive(sim::NodeId, sim::Payload& payload) override {
-    Message m;
-    if (TakeMessage(payload, &m) && m.has_txn_reply() && m.txn_reply().req() == req_) {
-      reply = m.txn_reply();
+    const Message* m = ReadMessage<Message>(payload);
+    if (m != nullptr && m->has_txn_reply() && m->txn_reply().req() == req_) {
+      reply = m->txn_reply();
     }
   }
   // Anything else, as this client (a lock request of a made-up transaction, say).
