@@ -49,12 +49,17 @@ TEST(Crc32cTest, MatchesTheStandardTestVectors) {
   }
   EXPECT_EQ(Crc32c(ascending), 0x46DD794Eu);
   EXPECT_EQ(Crc32c(descending), 0x113FDB5Cu);
+  for (const std::string& s : {std::string("123456789"), ascending, descending}) {
+    EXPECT_EQ(Crc32cExtendPortable(0, s), Crc32c(s));
+  }
 }
 
 RC_GTEST_PROP(Crc32cProperty, TableDrivenCrcEqualsBitwiseReferenceAndExtends,
               (const std::string& a, const std::string& b)) {
   RC_ASSERT(Crc32c(a) == ReferenceCrc32c(a));
+  RC_ASSERT(Crc32cExtendPortable(0, a) == ReferenceCrc32c(a));
   RC_ASSERT(Crc32cExtend(Crc32c(a), b) == Crc32c(a + b));
+  RC_ASSERT(Crc32cExtendPortable(Crc32c(a), b) == Crc32c(a + b));
 }
 
 TEST(Crc32cTest, MaskIsInvertibleAndChangesTheValue) {
