@@ -8,22 +8,43 @@
 
 namespace hindcast::storage {
 
+VersionedTable::VersionedTable(const VersionedTable& other) { *this = other; }
+
+VersionedTable& VersionedTable::operator=(const VersionedTable& other) {
+  if (this == &other) return *this;
+  store_.clear();
+  chains_.clear();
+  for (const auto& [key, chain] : other.chains_) FindOrAdd(key) = *chain;
+  version_count_ = other.version_count_;
+  truncated_below_ = other.truncated_below_;
+  return *this;
+}
+
+VersionedTable::Chain& VersionedTable::FindOrAdd(std::string_view key) {
+  const auto [it, added] = store_.try_emplace(key);
+  if (added) chains_.emplace(std::string_view(it->first), &it->second);
+  return it->second;
+}
+
+VersionedTable::Ordered::iterator VersionedTable::Erase(Ordered::iterator it) {
+  HC_ASSERT(it->second->empty());
+  const auto stored = store_.find(it->first);
+  HC_ASSERT(stored != store_.end() && &stored->second == it->second);
+  it = chains_.erase(it);  // Before the key's storage goes.
+  store_.erase(stored);
+  return it;
+}
+
 void VersionedTable::Apply(std::string_view key, Timestamp commit_ts,
                            std::optional<std::string_view> value) {
-  auto it = chains_.find(key);
-  if (it == chains_.end()) it = chains_.emplace(std::string(key), Chain{}).first;
-  Append(it->second, commit_ts, value);
+  Append(FindOrAdd(key), commit_ts, value);
 }
 
 bool VersionedTable::ApplyIfNewer(std::string_view key, Timestamp commit_ts,
                                   std::optional<std::string_view> value) {
-  auto it = chains_.find(key);
-  if (it == chains_.end()) {
-    it = chains_.emplace(std::string(key), Chain{}).first;
-  } else if (it->second.back().commit_ts >= commit_ts) {
-    return false;
-  }
-  Append(it->second, commit_ts, value);
+  Chain& chain = FindOrAdd(key);
+  if (!chain.empty() && chain.back().commit_ts >= commit_ts) return false;
+  Append(chain, commit_ts, value);
   return true;
 }
 
@@ -41,10 +62,14 @@ void VersionedTable::Append(Chain& chain, Timestamp commit_ts,
 }
 
 const VersionedTable::Chain* VersionedTable::Find(std::string_view key) const {
-  const auto it = chains_.find(key);
-  if (it == chains_.end()) return nullptr;
+  const auto it = store_.find(key);
+  if (it == store_.end()) return nullptr;
   HC_ASSERT_MSG(!it->second.empty(), "a key with no versions was left in the table");
   return &it->second;
+}
+
+VersionedTable::Chain* VersionedTable::Find(std::string_view key) {
+  return const_cast<Chain*>(std::as_const(*this).Find(key));
 }
 
 size_t VersionedTable::FirstAtOrAbove(const Chain& chain, Timestamp ts) {
@@ -81,17 +106,17 @@ std::optional<std::string> VersionedTable::Read(std::string_view key, Timestamp 
 
 std::vector<Row> VersionedTable::Scan(const KeyRange& range, Timestamp snapshot) const {
   std::vector<Row> rows;
-  const std::string* previous_key = nullptr;
+  std::optional<std::string_view> previous_key;
   for (auto it = chains_.lower_bound(range.begin); it != chains_.end(); ++it) {
     if (range.IsPastEnd(it->first)) break;
     HC_ASSERT(range.Contains(it->first));
-    HC_ASSERT(previous_key == nullptr || *previous_key < it->first);
-    previous_key = &it->first;
-    const Chain& chain = it->second;
+    HC_ASSERT(!previous_key.has_value() || *previous_key < it->first);
+    previous_key = it->first;
+    const Chain& chain = *it->second;
     HC_ASSERT(!chain.empty());
     const size_t above = FirstAtOrAbove(chain, snapshot);
     if (above == 0 || chain[above - 1].is_tombstone()) continue;
-    rows.push_back(Row{it->first, *chain[above - 1].value});
+    rows.push_back(Row{std::string(it->first), *chain[above - 1].value});
   }
   return rows;
 }
@@ -126,7 +151,8 @@ bool VersionedTable::HasWriteUnseenBy(std::string_view key, Timestamp snapshot,
 
 size_t VersionedTable::GarbageCollect(Timestamp horizon) {
   size_t dropped = 0;
-  for (auto& [key, chain] : chains_) {
+  for (auto& [key, chain_ptr] : chains_) {
+    Chain& chain = *chain_ptr;
     HC_ASSERT(!chain.empty());
     const size_t below = FirstAtOrAbove(chain, horizon);
     // chain[below - 1] is the newest version below the horizon and stays.
@@ -144,12 +170,12 @@ size_t VersionedTable::GarbageCollect(Timestamp horizon) {
 size_t VersionedTable::Truncate(Timestamp below) {
   size_t dropped = 0;
   for (auto it = chains_.begin(); it != chains_.end();) {
-    Chain& chain = it->second;
+    Chain& chain = *it->second;
     const size_t count = FirstAtOrAbove(chain, below);
     chain.erase(chain.begin(), chain.begin() + static_cast<ptrdiff_t>(count));
     dropped += count;
     HC_ASSERT(chain.empty() || chain.front().commit_ts >= below);
-    it = chain.empty() ? chains_.erase(it) : std::next(it);
+    it = chain.empty() ? Erase(it) : std::next(it);
   }
   HC_ASSERT(dropped <= version_count_);
   version_count_ -= dropped;
@@ -161,10 +187,10 @@ size_t VersionedTable::MoveBelow(Timestamp below, VersionedTable* older) {
   HC_ASSERT(older != nullptr && older != this);
   size_t moved = 0;
   for (auto it = chains_.begin(); it != chains_.end();) {
-    Chain& chain = it->second;
+    Chain& chain = *it->second;
     const size_t count = FirstAtOrAbove(chain, below);
     if (count > 0) {
-      Chain& target = older->chains_.try_emplace(it->first).first->second;
+      Chain& target = older->FindOrAdd(it->first);
       HC_ASSERT_MSG(target.empty() || target.back().commit_ts < chain.front().commit_ts,
                     "moved versions must be newer than the older table's");
       HC_ASSERT(chain.front().commit_ts >= older->truncated_below_);
@@ -174,7 +200,7 @@ size_t VersionedTable::MoveBelow(Timestamp below, VersionedTable* older) {
       older->version_count_ += count;
       moved += count;
     }
-    it = chain.empty() ? chains_.erase(it) : std::next(it);
+    it = chain.empty() ? Erase(it) : std::next(it);
   }
   HC_ASSERT(moved <= version_count_);
   version_count_ -= moved;
@@ -191,7 +217,8 @@ void VersionedTable::ForEachVersionIn(
     Timestamp from_inclusive, Timestamp to_exclusive,
     absl::FunctionRef<void(std::string_view key, const Version&)> fn) const {
   HC_ASSERT_MSG(from_inclusive <= to_exclusive, "version window ends before it starts");
-  for (const auto& [key, chain] : chains_) {
+  for (const auto& [key, chain_ptr] : chains_) {
+    const Chain& chain = *chain_ptr;
     HC_ASSERT(!chain.empty());
     const size_t begin = FirstAtOrAbove(chain, from_inclusive);
     const size_t end = FirstAtOrAbove(chain, to_exclusive);
@@ -201,7 +228,10 @@ void VersionedTable::ForEachVersionIn(
 
 void VersionedTable::CheckInvariants() const {
   size_t versions = 0;
-  for (const auto& [key, chain] : chains_) {
+  HC_ASSERT_MSG(store_.size() == chains_.size(), "the key index and the key order disagree");
+  for (const auto& [key, chain_ptr] : chains_) {
+    const Chain& chain = *chain_ptr;
+    HC_ASSERT(Find(key) == chain_ptr);
     HC_ASSERT_MSG(!chain.empty(), "a key with no versions was left in the table");
     for (size_t i = 0; i < chain.size(); ++i) {
       HC_ASSERT(chain[i].commit_ts.IsCommittable());

@@ -178,6 +178,32 @@ TEST(VersionedTableTest, ForEachVersionGoesByKeyAscendingThenCommitTsDescending)
   EXPECT_EQ(window, (Listed{{"a", {Ts(3), std::nullopt}}, {"a", {Ts(2), "a2"}}}));
 }
 
+TEST(VersionedTableTest, CopiesAndMovesAreIndependentWholeTables) {
+  // The table keeps its chains in a hash map that its key order points into; a copy must
+  // point into its own, and a moved-to table must keep working.
+  VersionedTable t;
+  t.Apply("long key past the small-string buffer", Ts(1), "x1");
+  t.Apply("b", Ts(2), "b2");
+  t.Truncate(Ts(1));
+  VersionedTable copy(t);
+  t.Apply("b", Ts(3), std::nullopt);
+  t.Apply("c", Ts(4), "c4");
+  EXPECT_EQ(t.Truncate(Ts(4)), 3u);
+  EXPECT_EQ(ListVersions(copy), (Listed{{"b", {Ts(2), "b2"}},
+                                        {"long key past the small-string buffer", {Ts(1), "x1"}}}));
+  EXPECT_EQ(copy.truncated_below(), Ts(1));
+  copy.CheckInvariants();
+  copy = t;
+  EXPECT_EQ(ListVersions(copy), (Listed{{"c", {Ts(4), "c4"}}}));
+  VersionedTable moved(std::move(copy));
+  moved.Apply("a", Ts(5), "a5");
+  EXPECT_EQ(moved.Read("a", Ts(6)), "a5");
+  EXPECT_EQ(moved.Read("c", Ts(6)), "c4");
+  EXPECT_EQ(moved.Scan(KeyRange::All(), Ts(6)), (std::vector<Row>{{"a", "a5"}, {"c", "c4"}}));
+  moved.CheckInvariants();
+  t.CheckInvariants();
+}
+
 TEST(VersionedTableDeathTest, ApplyingAVersionNotNewerThanTheKeysNewestAsserts) {
   VersionedTable t;
   t.Apply("k", Ts(10), "v");

@@ -74,8 +74,7 @@ namespace {
 
 // The SSE4.2 crc32 instruction computes exactly CRC32C, eight bytes a step: the same value
 // as the tables, so the choice between them never shows in a run.
-__attribute__((target("sse4.2"))) uint32_t Crc32cExtendSse42(uint32_t crc,
-                                                              std::string_view bytes) {
+__attribute__((target("sse4.2"))) uint32_t Crc32cExtendSse42(uint32_t crc, std::string_view bytes) {
   const auto* p = reinterpret_cast<const unsigned char*>(bytes.data());
   size_t n = bytes.size();
   uint64_t c = ~crc;
