@@ -68,12 +68,13 @@ void LockService::Receive(sim::NodeId from, sim::Payload& payload) {
 void LockService::RecordCommit(const std::string& key, storage::Timestamp commit_ts) {
   storage::Timestamp& last = last_commit_young_[key];
   last = std::max(last, commit_ts);
+  young_max_ = std::max(young_max_, commit_ts);
   if (last_commit_young_.size() < kLastCommitGeneration) return;
-  for (const auto& [k, ts] : last_commit_old_) {
-    last_commit_floor_ = std::max(last_commit_floor_, ts);
-  }
+  last_commit_floor_ = std::max(last_commit_floor_, old_max_);
   last_commit_old_ = std::move(last_commit_young_);
   last_commit_young_.clear();
+  old_max_ = young_max_;
+  young_max_ = storage::Timestamp::Min();
 }
 
 storage::Timestamp LockService::LastCommit(const std::string& key) const {
@@ -220,7 +221,7 @@ void LockService::Release(const storage::TxnId& txn, std::optional<storage::Time
   auto held = held_.find(txn);
   if (held == held_.end()) return;
   // Granting below inserts into held_, which invalidates btree iterators: take the set out.
-  const absl::btree_set<std::string> keys = std::move(held->second);
+  const auto keys = std::move(held->second);
   held_.erase(held);
   for (const std::string& key : keys) {
     if (commit_ts.has_value()) RecordCommit(key, *commit_ts);

@@ -39,10 +39,12 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "absl/container/flat_hash_map.h"
 #include "nodes/node_env.h"
 #include "nodes/txn/node_clock.h"
 #include "nodes/txn/txn.pb.h"
 #include "sim/node.h"
+#include "sim/string_order.h"
 #include "storage/timestamp.h"
 #include "storage/txn_id.h"
 
@@ -100,14 +102,20 @@ class LockService : public sim::Node {
   NodeClock clock_;
   uint64_t bind_version_ = 0;  // 0 until the TN has answered.
   uint64_t bind_req_ = 0;
-  absl::btree_map<std::string, Lock> locks_;
-  absl::btree_map<storage::TxnId, absl::btree_set<std::string>> held_;
+  absl::btree_map<std::string, Lock, sim::StringOrder> locks_;
+  absl::btree_map<storage::TxnId, absl::btree_set<std::string, sim::StringOrder>> held_;
   absl::btree_map<storage::TxnId, std::string> waiting_for_;  // Key each waiter waits on.
   bool orphan_check_scheduled_ = false;
   // Last commit ts of recently unlocked keys, in two generations: when the young one fills
   // up the old one is forgotten (raising the floor) and the young one takes its place.
-  absl::btree_map<std::string, storage::Timestamp> last_commit_young_;
-  absl::btree_map<std::string, storage::Timestamp> last_commit_old_;
+  // Looked up, never walked: forgetting a generation raises the floor to its newest commit,
+  // which is kept beside it.
+  using LastCommits = absl::flat_hash_map<std::string, storage::Timestamp,  // lookup-only
+                                          sim::StringHash, sim::StringEq>;
+  LastCommits last_commit_young_;  // lookup-only
+  LastCommits last_commit_old_;    // lookup-only
+  storage::Timestamp young_max_ = storage::Timestamp::Min();
+  storage::Timestamp old_max_ = storage::Timestamp::Min();
   storage::Timestamp last_commit_floor_ = storage::Timestamp::Min();
 };
 
