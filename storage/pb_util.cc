@@ -1,5 +1,7 @@
 #include "storage/pb_util.h"
 
+#include <climits>
+
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "sim/assert.h"
@@ -7,17 +9,19 @@
 namespace hindcast::storage {
 
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message) {
-  std::string out;
+  // Sized once and written in place: a StringOutputStream grows the string in steps and
+  // zero-fills each one, which was a fifth of the cost.
+  const size_t size = message.ByteSizeLong();
+  HC_ASSERT_MSG(size <= static_cast<size_t>(INT_MAX), "protobuf message exceeds 2 GiB");
+  std::string out(size, '\0');
   {
-    // The streams flush into `out` when destroyed, hence the scope.
-    google::protobuf::io::StringOutputStream stream(&out);
-    google::protobuf::io::CodedOutputStream coded(&stream);
+    google::protobuf::io::ArrayOutputStream array(out.data(), static_cast<int>(size));
+    google::protobuf::io::CodedOutputStream coded(&array);
     coded.SetSerializationDeterministic(true);
-    const bool ok = message.SerializeToCodedStream(&coded);
-    HC_ASSERT_MSG(ok, "protobuf serialization failed (a required field or size limit)");
+    message.SerializeWithCachedSizes(&coded);
     HC_ASSERT(!coded.HadError());
+    HC_ASSERT(static_cast<size_t>(coded.ByteCount()) == size);
   }
-  HC_ASSERT(out.size() == message.ByteSizeLong());
   return out;
 }
 
