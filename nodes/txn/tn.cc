@@ -22,10 +22,6 @@ std::string Fence() {
   return Encode(r);
 }
 
-storage::WriteOp FromWire(const Write& w) {
-  return {w.key(), w.is_delete() ? std::nullopt : std::optional<std::string>(w.value())};
-}
-
 Write ToWire(std::string_view key, const std::optional<std::string>& value) {
   Write w;
   w.set_key(std::string(key));
@@ -250,7 +246,7 @@ void Tn::MaybeStartBatch() {
   absl::btree_set<std::string> batch_keys;
   std::string payload;
   for (Pending& p : taking) {
-    const CommitRequest& req = p.request;
+    CommitRequest& req = p.request;  // Its writes are moved out below.
     const storage::TxnId txn = storage::FromProto(req.txn());
     const storage::Timestamp snapshot = storage::FromProto(req.snapshot_ts());
     const storage::Timestamp commit_ts = clock_.Now();
@@ -261,7 +257,11 @@ void Tn::MaybeStartBatch() {
     }
     // Last write of a key wins; the record wants keys ascending and unique.
     absl::btree_map<std::string, std::optional<std::string>> writes;
-    for (const Write& w : req.writes()) writes[w.key()] = FromWire(w).value;
+    for (Write& w : *req.mutable_writes()) {
+      std::optional<std::string> value;
+      if (!w.is_delete()) value = std::move(*w.mutable_value());
+      writes[std::move(*w.mutable_key())] = std::move(value);
+    }
     if (writes.empty()) {
       ReplyCommit(p.cn, txn, CommitReply::COMMITTED, commit_ts);
       continue;
@@ -307,14 +307,13 @@ void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
   }
   applied_index_ = std::max(applied_index_, *index);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
-  std::vector<storage::CommitRecord> records;
-  for (const Pending& p : batch_) {
-    ApplyCommit(p.record);
-    records.push_back(p.record);
-  }
+  for (const Pending& p : batch_) ApplyCommit(p.record);
   for (const Pending& p : batch_) {
     ReplyCommit(p.cn, p.record.txn, CommitReply::COMMITTED, p.record.commit_ts);
   }
+  std::vector<storage::CommitRecord> records;
+  records.reserve(batch_.size());
+  for (Pending& p : batch_) records.push_back(std::move(p.record));  // The batch is done.
   FinishBatch();
   PushEntries(records, /*objects_changed=*/false);
 }
