@@ -70,33 +70,42 @@ TimerId Simulator::ScheduleAt(Instant when, Task&& task, NodeId owner) {
   const uint64_t tiebreak = options_.shuffle_ties ? tie_rng_.Next() : seq;
   const unsigned __int128 key =
       static_cast<unsigned __int128>(static_cast<uint64_t>(when.ns())) << 64 | tiebreak;
-  heap_.push_back({key, seq, slot, s.generation});
-  std::push_heap(heap_.begin(), heap_.end(), Later());
+  s.far = when.ns() - now_.ns() > kNearNs;
+  Push(s.far ? far_ : near_, {key, seq, slot, s.generation});
   return {slot, s.generation};
 }
 
 void Simulator::Cancel(TimerId id) {
   if (!id.valid() || id.slot >= slots_.size()) return;
   if (slots_[id.slot].generation != id.generation) return;  // Already ran or cancelled.
+  Queue& q = slots_[id.slot].far ? far_ : near_;
   FreeSlot(id.slot);
   // The heap entry stays until its time comes. Timeouts that are set and then cancelled by
-  // the reply make most of the heap such entries (98% in a cluster run), and every push and
+  // the reply make most of the queue such entries (98% in a cluster run), and every push and
   // pop walks it, so sweep them out once they are half of it. The pop order is the total
   // order of (time, tiebreak, seq), whatever the heap's layout: the run is unchanged.
-  ++cancelled_in_heap_;
-  if (cancelled_in_heap_ >= kCompactMin && 2 * cancelled_in_heap_ > heap_.size()) {
-    std::erase_if(heap_,
-                  [this](const HeapEntry& e) { return slots_[e.slot].generation != e.generation; });
-    std::make_heap(heap_.begin(), heap_.end(), Later());
-    cancelled_in_heap_ = 0;
-  }
+  ++q.cancelled;
+  MaybeCompact(q);
+}
+
+void Simulator::MaybeCompact(Queue& q) {
+  if (q.cancelled < kCompactMin || 2 * q.cancelled <= q.heap.size()) return;
+  std::erase_if(q.heap,
+                [this](const HeapEntry& e) { return slots_[e.slot].generation != e.generation; });
+  std::make_heap(q.heap.begin(), q.heap.end(), Later());
+  q.cancelled = 0;
+}
+
+void Simulator::Push(Queue& q, const HeapEntry& e) {
+  q.heap.push_back(e);
+  std::push_heap(q.heap.begin(), q.heap.end(), Later());
 }
 
 // std::pop_heap, with the earlier child chosen without a branch: which child is earlier is
 // a coin flip the branch predictor loses half the time, on every level of every pop.
-void Simulator::PopHeap() {
-  HeapEntry* h = heap_.data();
-  const size_t n = heap_.size() - 1;  // The last entry fills the hole the top leaves.
+void Simulator::Pop(Queue& q) {
+  HeapEntry* h = q.heap.data();
+  const size_t n = q.heap.size() - 1;  // The last entry fills the hole the top leaves.
   size_t hole = 0;
   for (size_t child = 1; child < n; child = 2 * hole + 1) {
     const size_t right = child + static_cast<size_t>(child + 1 < n);
@@ -112,7 +121,7 @@ void Simulator::PopHeap() {
     hole = parent;
   }
   h[hole] = last;
-  heap_.pop_back();
+  q.heap.pop_back();
 }
 
 RunResult Simulator::Run(const RunLimits& limits) {
@@ -120,17 +129,21 @@ RunResult Simulator::Run(const RunLimits& limits) {
   uint64_t steps = 0;
   while (true) {
     if (stop_requested_) return {StopReason::kStopped, steps};
-    if (heap_.empty()) return {StopReason::kQuiescent, steps};
+    if (near_.heap.empty() && far_.heap.empty()) return {StopReason::kQuiescent, steps};
     if (steps >= limits.step_limit) return {StopReason::kStepLimit, steps};
-    const HeapEntry top = heap_.front();
+    Queue& q =
+        far_.heap.empty() || (!near_.heap.empty() && Later()(far_.heap.front(), near_.heap.front()))
+            ? near_
+            : far_;
+    const HeapEntry top = q.heap.front();
     if (top.ns() > limits.time_limit.ns()) {
       if (limits.time_limit > now_) now_ = limits.time_limit;
       return {StopReason::kTimeLimit, steps};
     }
-    PopHeap();
+    Pop(q);
     Slot& s = slots_[top.slot];
     if (s.generation != top.generation) {  // Cancelled.
-      --cancelled_in_heap_;
+      --q.cancelled;
       continue;
     }
     HC_ASSERT(top.ns() >= now_.ns());
