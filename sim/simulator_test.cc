@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <vector>
 
 namespace hindcast::sim {
@@ -81,6 +82,44 @@ TEST(SimulatorTest, SweepingCancelledTimersKeepsTheOrderOfTheRest) {
   EXPECT_EQ(few, expected);
   EXPECT_EQ(pending_all, static_cast<size_t>(kTasks));
   EXPECT_LE(pending_few, 2 * expected.size() + 64) << "cancelled entries were not swept out";
+}
+
+// Tasks due within a millisecond and later ones wait in two heaps (simulator.h); the run
+// order must still be one order over both: time first, then (ties unshuffled) the order of
+// scheduling. Tasks here schedule more tasks at delays on both sides of the split, equal
+// times included, and cancel some.
+TEST(SimulatorTest, NearAndFarTasksRunInOneTimeOrder) {
+  Simulator sim({.seed = 7, .shuffle_ties = false});
+  struct Ran {
+    int64_t ns;
+    uint64_t scheduled;  // Scheduling order.
+  };
+  std::vector<Ran> ran;
+  std::vector<TimerId> ids;
+  uint64_t scheduled = 0;
+  std::function<void(int)> spawn = [&](int depth) {
+    // 0, 0.5, 1, 1.5 ms... up to 30 ms: near and far, with many equal due times.
+    for (int i = 0; i < 4; ++i) {
+      const Duration delay = Duration::Micros(500 * ((depth * 7 + i * 13) % 61));
+      const uint64_t me = scheduled++;
+      const int64_t due = (sim.Now() + delay).ns();
+      ids.push_back(sim.Schedule(delay, [&, me, due, depth] {
+        EXPECT_EQ(sim.Now().ns(), due);
+        ran.push_back({due, me});
+        if (depth < 5) spawn(depth + 1);
+      }));
+    }
+    if (ids.size() % 3 == 0) sim.Cancel(ids[ids.size() / 2]);
+  };
+  spawn(0);
+  sim.Run({});
+  ASSERT_GT(ran.size(), 100u);
+  for (size_t i = 1; i < ran.size(); ++i) {
+    ASSERT_TRUE(ran[i - 1].ns < ran[i].ns ||
+                (ran[i - 1].ns == ran[i].ns && ran[i - 1].scheduled < ran[i].scheduled))
+        << "task " << ran[i].scheduled << " due at " << ran[i].ns << " ns ran after task "
+        << ran[i - 1].scheduled << " due at " << ran[i - 1].ns << " ns";
+  }
 }
 
 TEST(SimulatorTest, TimeAndStepLimitsStopTheRun) {
