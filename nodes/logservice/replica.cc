@@ -79,7 +79,7 @@ void Replica::Receive(sim::NodeId from, sim::Payload& payload) {
       HandleVoteReply(from, m.vote_reply());
       break;
     case Message::kAppendEntries:
-      HandleAppendEntries(from, m.append_entries());
+      HandleAppendEntries(from, *m.mutable_append_entries());
       break;
     case Message::kAppendReply:
       HandleAppendReply(from, m.append_reply());

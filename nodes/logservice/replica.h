@@ -177,7 +177,8 @@ class Replica : public sim::Node {
   void ScheduleReplicate();
   void BroadcastAppend();
   void SendAppend(sim::NodeId peer);
-  void HandleAppendEntries(sim::NodeId from, const AppendEntries& ae);
+  // Takes the new entries out of `ae`.
+  void HandleAppendEntries(sim::NodeId from, AppendEntries& ae);
   void HandleInstallSnapshot(sim::NodeId from, const InstallSnapshot& is);
   // Shared by both: accepts `from` as the leader of the message's term, or refuses it.
   bool AcceptLeader(sim::NodeId from, uint64_t term, uint64_t round);

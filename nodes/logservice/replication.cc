@@ -77,7 +77,7 @@ bool Replica::AcceptLeader(sim::NodeId from, uint64_t term, uint64_t round) {
   return true;
 }
 
-void Replica::HandleAppendEntries(sim::NodeId from, const AppendEntries& ae) {
+void Replica::HandleAppendEntries(sim::NodeId from, AppendEntries& ae) {
   if (!AcceptLeader(from, ae.term(), ae.round())) return;
   uint64_t prev = ae.prev_index();
   int skip = 0;
@@ -107,7 +107,7 @@ void Replica::HandleAppendEntries(sim::NodeId from, const AppendEntries& ae) {
   }
   std::vector<Entry> fresh;
   for (int i = skip; i < ae.entries_size(); ++i) {
-    const Entry& e = ae.entries(i);
+    Entry& e = *ae.mutable_entries(i);
     if (log_.Contains(e.index())) {
       const Entry& have = log_.At(e.index());
       if (have.term() == e.term()) {
@@ -122,7 +122,7 @@ void Replica::HandleAppendEntries(sim::NodeId from, const AppendEntries& ae) {
       store_.TruncateSuffix(e.index());
     }
     log_.Append(e);
-    fresh.push_back(e);
+    fresh.push_back(std::move(e));  // The message is done with.
   }
   const bool fresh_empty = fresh.empty();
   store_.Append(std::move(fresh));
