@@ -167,13 +167,15 @@ absl::Status CheckEntry(const ObjectEntry& e, EntryWalk* walk) {
 }
 
 // Checks one block frame against its handle and walks its entries.
-absl::Status CheckBlock(std::string_view frame, const pb::BlockHandle& handle, EntryWalk* walk) {
+// Checks the block in `frame` and leaves its entries in `*entries`.
+absl::Status CheckBlock(std::string_view frame, const pb::BlockHandle& handle, EntryWalk* walk,
+                        std::vector<ObjectEntry>* entries_out) {
   const DecodedRecords d = DecodeRecords(frame);
   if (d.tail != DecodedRecords::Tail::kClean || d.records.size() != 1) {
     return absl::DataLossError(d.error.empty() ? "the handle's size does not match one frame"
                                                : d.error);
   }
-  ASSIGN_OR_RETURN(const std::vector<ObjectEntry> entries, ParseBlock(d.records[0]));
+  ASSIGN_OR_RETURN(std::vector<ObjectEntry> entries, ParseBlock(d.records[0]));
   if (entries.empty() || entries.size() != handle.entry_count() ||
       entries.front().key != handle.first_key() || entries.back().key != handle.last_key()) {
     return absl::DataLossError("block disagrees with its index entry");
@@ -182,6 +184,7 @@ absl::Status CheckBlock(std::string_view frame, const pb::BlockHandle& handle, E
     const absl::Status s = CheckEntry(entries[i], walk);
     if (!s.ok()) return absl::DataLossError(absl::StrCat("entry ", i, ": ", s.message()));
   }
+  *entries_out = std::move(entries);
   return absl::OkStatus();
 }
 
@@ -342,13 +345,15 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(std::string_view bytes) {
                                   " bytes) is not at offset ", offset,
                                   " or runs into the footer at ", footer.start));
     }
-    const absl::Status s = CheckBlock(bytes.substr(offset, h.size_bytes()), h, &walk);
+    std::vector<ObjectEntry> entries;
+    const absl::Status s = CheckBlock(bytes.substr(offset, h.size_bytes()), h, &walk, &entries);
     if (!s.ok()) {
       return Corrupt(absl::StrCat("block ", b, " at offset ", offset, ": ", s.message()));
     }
     reader.blocks_.push_back(ObjectBlockHandle{offset, static_cast<size_t>(h.size_bytes()),
                                                static_cast<size_t>(h.entry_count()), h.first_key(),
                                                h.last_key()});
+    reader.parsed_.push_back(std::move(entries));
     offset += h.size_bytes();
   }
   if (offset != footer.start) {
@@ -374,15 +379,12 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(std::string_view bytes) {
   return reader;
 }
 
-std::vector<ObjectEntry> ObjectReader::LoadBlock(size_t index) const {
-  HC_ASSERT(index < blocks_.size());
-  const ObjectBlockHandle& h = blocks_[index];
-  // Open checked this frame's checksum on these very bytes, which nothing can change since.
-  absl::StatusOr<std::vector<ObjectEntry>> entries = ParseBlock(std::string_view(bytes_).substr(
-      h.offset + kRecordHeaderBytes, h.size_bytes - kRecordHeaderBytes));
-  HC_ASSERT_MSG(entries.ok(), "a block that passed Open no longer parses");
-  HC_ASSERT(entries->size() == h.entry_count && entries->front().key == h.first_key);
-  return *std::move(entries);
+const std::vector<ObjectEntry>& ObjectReader::Block(size_t index) const {
+  HC_ASSERT(index < blocks_.size() && blocks_.size() == parsed_.size());
+  const std::vector<ObjectEntry>& entries = parsed_[index];
+  HC_ASSERT(entries.size() == blocks_[index].entry_count &&
+            entries.front().key == blocks_[index].first_key);
+  return entries;
 }
 
 std::optional<ObjectEntry> ObjectReader::Find(
@@ -393,10 +395,10 @@ std::optional<ObjectEntry> ObjectReader::Find(
       blocks_.begin(), blocks_.end(),
       [key](const ObjectBlockHandle& h) { return std::string_view(h.last_key) < key; });
   for (auto it = first; it != blocks_.end() && std::string_view(it->first_key) <= key; ++it) {
-    for (ObjectEntry& entry : LoadBlock(static_cast<size_t>(it - blocks_.begin()))) {
+    for (const ObjectEntry& entry : Block(static_cast<size_t>(it - blocks_.begin()))) {
       if (entry.key < key) continue;
       if (key < entry.key) return std::nullopt;
-      if (wanted(entry)) return std::move(entry);
+      if (wanted(entry)) return entry;
     }
   }
   return std::nullopt;
@@ -419,8 +421,20 @@ std::optional<ObjectEntry> ObjectReader::GetNewest(std::string_view key) const {
 void ObjectReader::ForEachEntry(absl::FunctionRef<void(const ObjectEntry&)> fn) const {
   size_t seen = 0;
   for (size_t b = 0; b < blocks_.size(); ++b) {
-    for (const ObjectEntry& entry : LoadBlock(b)) {
+    for (const ObjectEntry& entry : Block(b)) {
       fn(entry);
+      ++seen;
+    }
+  }
+  HC_ASSERT(seen == entry_count_);
+}
+
+void ObjectReader::ForEachEntryReversed(absl::FunctionRef<void(const ObjectEntry&)> fn) const {
+  size_t seen = 0;
+  for (size_t b = blocks_.size(); b-- > 0;) {
+    const std::vector<ObjectEntry>& entries = Block(b);
+    for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+      fn(*e);
       ++seen;
     }
   }

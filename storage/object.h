@@ -159,20 +159,21 @@ class ObjectReader {
   Timestamp max_commit_ts() const { return max_commit_ts_; }
 
   // The newest entry of `key` with commit ts < snapshot (the read rule of storage/mvcc.h),
-  // tombstones included; nullopt if none. Decodes only the blocks that can hold `key`.
+  // tombstones included; nullopt if none. Looks only in the blocks that can hold `key`.
   // Always nullopt on a spill object (its writes have no commit ts yet).
   [[nodiscard]] std::optional<ObjectEntry> Get(std::string_view key, Timestamp snapshot) const;
   // The newest entry of `key` whatever its commit ts: in a spill object, the transaction's
   // own write.
   [[nodiscard]] std::optional<ObjectEntry> GetNewest(std::string_view key) const;
 
-  // Every entry, in entry order.
+  // Every entry, in entry order, and in reverse (key descending, oldest version first).
   void ForEachEntry(absl::FunctionRef<void(const ObjectEntry&)> fn) const;
+  void ForEachEntryReversed(absl::FunctionRef<void(const ObjectEntry&)> fn) const;
   [[nodiscard]] std::vector<ObjectEntry> Entries() const;
 
  private:
   ObjectReader() = default;
-  std::vector<ObjectEntry> LoadBlock(size_t index) const;
+  const std::vector<ObjectEntry>& Block(size_t index) const;
   std::optional<ObjectEntry> Find(std::string_view key,
                                   absl::FunctionRef<bool(const ObjectEntry&)> wanted) const;
 
@@ -185,6 +186,9 @@ class ObjectReader {
   Timestamp min_commit_ts_;
   Timestamp max_commit_ts_;
   std::vector<ObjectBlockHandle> blocks_;
+  // Each block's entries. Open decodes every block to check it, so it keeps what it
+  // decoded; reads then decode nothing.
+  std::vector<std::vector<ObjectEntry>> parsed_;
 };
 
 }  // namespace hindcast::storage

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -356,6 +357,9 @@ RC_GTEST_PROP(ObjectProperty, ArbitraryFlushObjectsRoundTripAndGetEqualsANaiveRe
   for (const auto& [key_ts, value] : entries) want.push_back({key_ts.first, key_ts.second, value});
   RC_ASSERT(r->Entries() == want);
   RC_ASSERT(r->entry_count() == want.size());
+  std::vector<ObjectEntry> reversed;
+  r->ForEachEntryReversed([&](const ObjectEntry& e) { reversed.push_back(e); });
+  RC_ASSERT(std::equal(reversed.begin(), reversed.end(), want.rbegin(), want.rend()));
   std::vector<std::string> keys = {"", "a", "b", "ab", "\xff\xff", "zz"};
   std::vector<Timestamp> snapshots = {Timestamp::Min(), Timestamp::Max()};
   for (int p = -6; p <= 6; ++p) {

@@ -487,12 +487,11 @@ void Cn::ObjectsMerged() {
 // key's versions oldest first, as the table requires. A version base_ already has (an
 // object overlapping an earlier one) is skipped.
 void Cn::MergeObject(const storage::ObjectReader& object) {
-  const std::vector<storage::ObjectEntry> entries = object.Entries();
-  for (auto e = entries.rbegin(); e != entries.rend(); ++e) {
+  object.ForEachEntryReversed([this](const storage::ObjectEntry& e) {
     (void)base_.ApplyIfNewer(
-        e->key, e->commit_ts,
-        e->value.has_value() ? std::optional<std::string_view>(*e->value) : std::nullopt);
-  }
+        e.key, e.commit_ts,
+        e.value.has_value() ? std::optional<std::string_view>(*e.value) : std::nullopt);
+  });
 }
 
 std::optional<std::string> Cn::ReadCommitted(const std::string& key,
