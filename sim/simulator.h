@@ -159,7 +159,7 @@ class Simulator {
       return (x.key > y.key) | ((x.key == y.key) & (x.seq > y.seq));
     }
   };
-  static void Push(Queue& q, const HeapEntry& e);
+  static void Push(Queue& q, HeapEntry e);
   static void Pop(Queue& q);
   // Sweeps q's cancelled entries out once they are half of it.
   void MaybeCompact(Queue& q);
