@@ -47,12 +47,12 @@ uint32_t Simulator::AllocateSlot() {
 
 void Simulator::FreeSlot(uint32_t slot) {
   Slot& s = slots_[slot];
-  s.task = nullptr;
+  if (s.task != nullptr) s.task = nullptr;  // A task that ran was moved out already.
   ++s.generation;
   free_slots_.push_back(slot);
 }
 
-TimerId Simulator::Schedule(Duration delay, Task task, NodeId owner) {
+TimerId Simulator::Schedule(Duration delay, Task&& task, NodeId owner) {
   HC_ASSERT_MSG(delay >= Duration::Zero(), "cannot schedule in the past");
   return ScheduleAt(now_ + delay, std::move(task), owner);
 }

@@ -73,7 +73,7 @@ class Simulator {
 
   // Schedules `task` at Now() + delay (delay >= 0). With `owner`, the task is discarded if
   // the owner crashes before it runs.
-  TimerId Schedule(Duration delay, Task task, NodeId owner = kNoNode);
+  TimerId Schedule(Duration delay, Task&& task, NodeId owner = kNoNode);
   TimerId ScheduleAt(Instant when, Task&& task, NodeId owner = kNoNode);
   void Cancel(TimerId id);
 
