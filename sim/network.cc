@@ -171,7 +171,7 @@ void Network::FreeMessage(uint32_t m) {
   free_messages_ = m;
 }
 
-uint64_t Network::Send(NodeId from, NodeId to, Payload payload) {
+uint64_t Network::Send(NodeId from, NodeId to, Payload&& payload) {
   HC_ASSERT_MSG(sim_.HasNode(from) && sim_.HasNode(to), "Send between unregistered nodes");
   const uint32_t slot = LinkSlot(from, to);
   Link& link = links_[slot];
@@ -232,7 +232,7 @@ uint64_t Network::Send(NodeId from, NodeId to, Payload payload) {
 
 // Puts an accepted message in flight: an arrival task of its own on a reordering link, a
 // place in the link's queue otherwise.
-void Network::Launch(uint32_t slot, Payload payload, uint64_t cause, Instant arrival) {
+void Network::Launch(uint32_t slot, Payload&& payload, uint64_t cause, Instant arrival) {
   const uint32_t m = AllocateMessage();
   Link& link = links_[slot];
   Message& msg = messages_[m];

@@ -149,7 +149,7 @@ class Network {
 
   // Sends `payload` from `from` to `to` (both registered simulator nodes; a node may send to
   // itself). Returns the kSend event's seq, the message's identity.
-  uint64_t Send(NodeId from, NodeId to, Payload payload);
+  uint64_t Send(NodeId from, NodeId to, Payload&& payload);
   uint64_t Send(NodeId from, NodeId to, std::string bytes) {
     return Send(from, to, Payload(std::move(bytes)));
   }
@@ -273,7 +273,7 @@ class Network {
   Duration DrawLatency(Link& link, const LinkParams& params);
   uint32_t AllocateMessage();
   void FreeMessage(uint32_t m);
-  void Launch(uint32_t slot, Payload payload, uint64_t cause, Instant arrival);
+  void Launch(uint32_t slot, Payload&& payload, uint64_t cause, Instant arrival);
   void SchedulePump(uint32_t slot, Instant when);
   Verdict Judge(const Link& link, Instant* hold_until) const;
   void Arrive(uint32_t m);
