@@ -123,8 +123,9 @@ class Simulator {
 
  private:
   // The order is (time, tiebreak, seq), with time and tiebreak packed into one 128-bit key
-  // so that comparing two entries is a wide compare with no branch (Pop). With
-  // shuffle_ties off the tiebreak is the seq itself, which orders as (time, 0, seq) does.
+  // so that comparing two entries is one wide compare (Pop picks a child by it without a
+  // branch); seq breaks only a tie of keys. With shuffle_ties off the tiebreak is the seq
+  // itself, which orders as (time, 0, seq) does.
   struct HeapEntry {
     unsigned __int128 key;  // time << 64 | tiebreak; time is never negative.
     uint64_t seq;
@@ -156,7 +157,9 @@ class Simulator {
   // A function object (not a function pointer) so the heap algorithms inline it.
   struct Later {
     bool operator()(const HeapEntry& x, const HeapEntry& y) const {
-      return (x.key > y.key) | ((x.key == y.key) & (x.seq > y.seq));
+      if (x.key != y.key) [[likely]]
+        return x.key > y.key;  // Keys tie only on a 64-bit collision.
+      return x.seq > y.seq;
     }
   };
   static void Push(Queue& q, HeapEntry e);
