@@ -19,8 +19,6 @@
 #ifndef HINDCAST_NODES_WIRE_H_
 #define HINDCAST_NODES_WIRE_H_
 
-#include <google/protobuf/io/coded_stream.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 #include <google/protobuf/message_lite.h>
 
 #include <concepts>
@@ -32,20 +30,13 @@
 
 #include "nodes/node_env.h"
 #include "sim/payload.h"
+#include "storage/pb_util.h"
 
 namespace hindcast::nodes {
 
-// Sized once and written in place (no growing of the string as it is written).
+// The deterministic encoding (storage/pb_util.h), sized once and written in place.
 inline std::string Encode(const google::protobuf::MessageLite& message) {
-  const size_t size = message.ByteSizeLong();  // Also caches the sizes written below.
-  std::string bytes(size, '\0');
-  {
-    google::protobuf::io::ArrayOutputStream raw(bytes.data(), static_cast<int>(size));
-    google::protobuf::io::CodedOutputStream out(&raw);
-    out.SetSerializationDeterministic(true);
-    message.SerializeWithCachedSizes(&out);
-  }
-  return bytes;
+  return storage::SerializeDeterministic(message);
 }
 
 inline bool ParseMessage(std::string_view bytes, google::protobuf::MessageLite* message) {

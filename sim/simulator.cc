@@ -78,7 +78,7 @@ TimerId Simulator::ScheduleAt(Instant when, Task&& task, NodeId owner) {
   const uint64_t tiebreak = options_.shuffle_ties ? tie_rng_.Next() : seq;
   const unsigned __int128 key =
       static_cast<unsigned __int128>(static_cast<uint64_t>(when.ns())) << 64 | tiebreak;
-  s.far = when.ns() - now_.ns() > kNearNs;
+  s.far = when - now_ > options_.near_window;
   Push(s.far ? far_ : near_, {key, seq, slot, s.generation});
   return {slot, s.generation};
 }

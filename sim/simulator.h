@@ -44,6 +44,10 @@ struct SimulatorOptions {
   uint64_t seed = 1;
   bool shuffle_ties = true;
   EventLog::Retention retention = EventLog::Retention::kFingerprintOnly;
+  // Tasks due within this of now wait in a small heap of their own, the rest in another
+  // (see Simulator's queues). A speed setting only: no value changes the order tasks run in,
+  // which simulator_test.cc checks.
+  Duration near_window = Duration::Millis(1);
 };
 
 struct RunLimits {
@@ -82,7 +86,8 @@ class Simulator {
   RunResult Run(const RunLimits& limits);
   void Stop() { stop_requested_ = true; }
   uint64_t total_steps() const { return total_steps_; }
-  // Queued tasks, counting some cancelled ones not yet swept out (never more than half).
+  // Queued tasks, counting cancelled ones not yet swept out (in each of the two heaps, at
+  // most half of it or fewer than kCompactMin).
   size_t pending_tasks() const { return near_.heap.size() + far_.heap.size(); }
 
   // --- Nodes ---------------------------------------------------------------------------
@@ -178,11 +183,10 @@ class Simulator {
   uint64_t trigger_ = 0;
   bool stop_requested_ = false;
   // Two queues, and a task runs from the one whose top is earlier, so the run order is the
-  // total order over both. A task due within kNearNs goes to near_, the rest (timeouts,
+  // total order over both. A task due within near_window goes to near_, the rest (timeouts,
   // ticks: most of them cancelled before they are due) to far_. A cluster run's queue held
   // about 50 entries of which 4 were due within 1 ms: near_ stays that small, and most pops
   // (messages, disk operations) walk it instead of the whole queue.
-  static constexpr int64_t kNearNs = 1'000'000;
   Queue near_;
   Queue far_;
   // A queue is swept of cancelled entries when they are half of it and at least this many.

@@ -122,6 +122,38 @@ TEST(SimulatorTest, NearAndFarTasksRunInOneTimeOrder) {
   }
 }
 
+// The split between the two heaps is a speed setting: with ties shuffled, tasks spawning
+// tasks on both sides of it (equal due times included) and cancelling some run in the same
+// order whether every task is near, every one far, or the split lies in between.
+TEST(SimulatorTest, TheNearWindowNeverChangesTheRunOrder) {
+  auto run = [](Duration near_window) {
+    Simulator sim({.seed = 11, .shuffle_ties = true, .near_window = near_window});
+    std::vector<int> order;
+    std::vector<TimerId> ids;
+    int next = 0;
+    std::function<void(int)> spawn = [&](int depth) {
+      for (int i = 0; i < 5; ++i) {
+        // 0 to 4 ms in 0.5 ms steps: many tasks share a due time across the split.
+        const Duration delay = Duration::Micros(500 * ((depth * 3 + i * 7) % 9));
+        const int me = next++;
+        ids.push_back(sim.Schedule(delay, [&, me, depth] {
+          order.push_back(me);
+          if (depth < 4) spawn(depth + 1);
+        }));
+      }
+      if (ids.size() % 4 == 0) sim.Cancel(ids[ids.size() / 3]);
+    };
+    spawn(0);
+    sim.Run({});
+    return order;
+  };
+  const std::vector<int> split = run(Duration::Millis(1));
+  ASSERT_GT(split.size(), 500u);
+  EXPECT_EQ(run(Duration::Zero()), split) << "every task but the immediate ones far";
+  EXPECT_EQ(run(Duration::Seconds(1)), split) << "every task near";
+  EXPECT_EQ(run(Duration::Micros(1500)), split);
+}
+
 TEST(SimulatorTest, TimeAndStepLimitsStopTheRun) {
   Simulator sim({.seed = 1});
   int ran = 0;

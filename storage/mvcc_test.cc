@@ -195,6 +195,10 @@ TEST(VersionedTableTest, CopiesAndMovesAreIndependentWholeTables) {
   copy.CheckInvariants();
   copy = t;
   EXPECT_EQ(ListVersions(copy), (Listed{{"c", {Ts(4), "c4"}}}));
+  const VersionedTable& same = copy;
+  copy = same;  // Self-assignment keeps the table.
+  EXPECT_EQ(ListVersions(copy), (Listed{{"c", {Ts(4), "c4"}}}));
+  copy.CheckInvariants();
   VersionedTable moved(std::move(copy));
   moved.Apply("a", Ts(5), "a5");
   EXPECT_EQ(moved.Read("a", Ts(6)), "a5");

@@ -166,8 +166,8 @@ absl::Status CheckEntry(const ObjectEntry& e, EntryWalk* walk) {
   return absl::OkStatus();
 }
 
-// Checks one block frame against its handle and walks its entries.
-// Checks the block in `frame` and leaves its entries in `*entries`.
+// Checks one block frame against its handle and walks its entries, leaving them in
+// `*entries_out`.
 absl::Status CheckBlock(std::string_view frame, const pb::BlockHandle& handle, EntryWalk* walk,
                         std::vector<ObjectEntry>* entries_out) {
   const DecodedRecords d = DecodeRecords(frame);
@@ -367,7 +367,7 @@ absl::StatusOr<ObjectReader> ObjectReader::Open(std::string_view bytes) {
         "footer totals (entry count, min/max key or commit ts) disagree with the "
         "entries");
   }
-  reader.bytes_ = std::string(bytes);
+  reader.size_bytes_ = bytes.size();
   reader.kind_ = walk.spill ? ObjectKind::kSpill : ObjectKind::kFlush;
   if (f.has_txn()) reader.txn_ = FromProto(f.txn());
   reader.entry_count_ = walk.count;

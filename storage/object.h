@@ -140,8 +140,8 @@ class ObjectWriter {
   bool finished_ = false;
 };
 
-// A validated object. Holds its own copy of the bytes; every method after Open works on
-// bytes Open has checked, so none of them can fail.
+// A validated object. Holds the entries Open decoded (and checked) from the bytes, not the
+// bytes, so every method after Open works on checked data and none of them can fail.
 class ObjectReader {
  public:
   // Validates the whole object (see "What Open catches"); DataLoss naming the problem and
@@ -152,7 +152,7 @@ class ObjectReader {
   std::optional<TxnId> txn() const { return txn_; }  // Set exactly for spill objects.
   size_t entry_count() const { return entry_count_; }
   const std::vector<ObjectBlockHandle>& blocks() const { return blocks_; }
-  size_t size_bytes() const { return bytes_.size(); }
+  size_t size_bytes() const { return size_bytes_; }
   const std::string& min_key() const { return min_key_; }
   const std::string& max_key() const { return max_key_; }
   Timestamp min_commit_ts() const { return min_commit_ts_; }  // Max() for spill objects.
@@ -177,7 +177,7 @@ class ObjectReader {
   std::optional<ObjectEntry> Find(std::string_view key,
                                   absl::FunctionRef<bool(const ObjectEntry&)> wanted) const;
 
-  std::string bytes_;
+  size_t size_bytes_ = 0;
   ObjectKind kind_ = ObjectKind::kFlush;
   std::optional<TxnId> txn_;
   size_t entry_count_ = 0;

@@ -88,17 +88,19 @@ __attribute__((target("sse4.2"))) uint32_t Crc32cExtendSse42(uint32_t crc, std::
   return ~c32;
 }
 
-// Read before main() may run, so it inits the cpu model itself. A call from another static
-// initializer that runs first sees false and uses the tables: the same value.
-const bool kHaveSse42 = [] {
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("sse4.2") != 0;
-}();
+// Whether the CPU has the crc32 instruction, asked once.
+bool HaveSse42() {
+  static const bool have = [] {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("sse4.2") != 0;
+  }();
+  return have;
+}
 
 }  // namespace
 
 uint32_t Crc32cExtend(uint32_t crc, std::string_view bytes) {
-  return kHaveSse42 ? Crc32cExtendSse42(crc, bytes) : Crc32cExtendPortable(crc, bytes);
+  return HaveSse42() ? Crc32cExtendSse42(crc, bytes) : Crc32cExtendPortable(crc, bytes);
 }
 #else
 uint32_t Crc32cExtend(uint32_t crc, std::string_view bytes) {
