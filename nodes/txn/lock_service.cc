@@ -11,8 +11,6 @@ namespace {
 
 // Wait-for chains longer than this are a bug, not a workload: every hop is a distinct txn.
 constexpr int kWaitChainMax = 1 << 16;
-// Keys whose last commit one generation remembers.
-constexpr size_t kLastCommitGeneration = 4096;
 
 }  // namespace
 
@@ -69,7 +67,7 @@ void LockService::RecordCommit(const std::string& key, storage::Timestamp commit
   storage::Timestamp& last = last_commit_young_[key];
   last = std::max(last, commit_ts);
   young_max_ = std::max(young_max_, commit_ts);
-  if (last_commit_young_.size() < kLastCommitGeneration) return;
+  if (last_commit_young_.size() < options_.last_commit_generation) return;
   last_commit_floor_ = std::max(last_commit_floor_, old_max_);
   last_commit_old_ = std::move(last_commit_young_);
   last_commit_young_.clear();

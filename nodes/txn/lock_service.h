@@ -57,6 +57,9 @@ struct LockServiceOptions {
   // Orphan check: a lock held this long while another transaction waits for it makes the
   // service ask the holder's CN whether the holder is still alive (and again this often).
   sim::Duration orphan_after = sim::Duration::Millis(100);
+  // Keys per generation of remembered last commits (see the header comment); tests make it
+  // small to reach the point where a generation is forgotten.
+  size_t last_commit_generation = 4096;
   clock::HlcOptions hlc;
 };
 
