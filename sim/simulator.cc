@@ -89,8 +89,9 @@ void Simulator::Cancel(TimerId id) {
   Queue& q = slots_[id.slot].far ? far_ : near_;
   FreeSlot(id.slot);
   // The heap entry stays until its time comes. Timeouts that are set and then cancelled by
-  // the reply make most of the queue such entries (98% in a cluster run), and every push and
-  // pop walks it, so sweep them out once they are half of it. The pop order is the total
+  // the reply are most of the far heap (3 of 5 entries of a cluster run's single heap, before
+  // there were two), and every push and pop walks it, so sweep them out once they are half
+  // of it. The pop order is the total
   // order of (time, tiebreak, seq), whatever the heap's layout: the run is unchanged.
   ++q.cancelled;
   MaybeCompact(q);

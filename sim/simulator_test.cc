@@ -84,35 +84,42 @@ TEST(SimulatorTest, SweepingCancelledTimersKeepsTheOrderOfTheRest) {
   EXPECT_LE(pending_few, 2 * expected.size() + 64) << "cancelled entries were not swept out";
 }
 
-// Tasks due within a millisecond and later ones wait in two heaps (simulator.h); the run
-// order must still be one order over both: time first, then (ties unshuffled) the order of
-// scheduling. Tasks here schedule more tasks at delays on both sides of the split, equal
-// times included, and cancel some.
-TEST(SimulatorTest, NearAndFarTasksRunInOneTimeOrder) {
-  Simulator sim({.seed = 7, .shuffle_ties = false});
-  struct Ran {
-    int64_t ns;
-    uint64_t scheduled;  // Scheduling order.
-  };
+// A task that ran: when it was due, and its place in the order of scheduling.
+struct Ran {
+  int64_t ns;
+  uint64_t scheduled;
+};
+
+// Runs a tree of tasks, each scheduling five more four levels deep at delays of 0 to 4 ms in
+// 0.5 ms steps, and cancelling some on the way: many tasks share a due time, on both sides
+// of the near/far split of the queue (simulator.h). Returns the tasks in the order they ran.
+std::vector<Ran> RunTaskTree(const SimulatorOptions& options) {
+  Simulator sim(options);
   std::vector<Ran> ran;
   std::vector<TimerId> ids;
   uint64_t scheduled = 0;
   std::function<void(int)> spawn = [&](int depth) {
-    // 0, 0.5, 1, 1.5 ms... up to 30 ms: near and far, with many equal due times.
-    for (int i = 0; i < 4; ++i) {
-      const Duration delay = Duration::Micros(500 * ((depth * 7 + i * 13) % 61));
+    for (int i = 0; i < 5; ++i) {
+      const Duration delay = Duration::Micros(500 * ((depth * 3 + i * 7) % 9));
       const uint64_t me = scheduled++;
       const int64_t due = (sim.Now() + delay).ns();
       ids.push_back(sim.Schedule(delay, [&, me, due, depth] {
         EXPECT_EQ(sim.Now().ns(), due);
         ran.push_back({due, me});
-        if (depth < 5) spawn(depth + 1);
+        if (depth < 4) spawn(depth + 1);
       }));
     }
-    if (ids.size() % 3 == 0) sim.Cancel(ids[ids.size() / 2]);
+    if (ids.size() % 4 == 0) sim.Cancel(ids[ids.size() / 3]);
   };
   spawn(0);
   sim.Run({});
+  return ran;
+}
+
+// The two heaps still give one order: time first, then (ties unshuffled) the order of
+// scheduling.
+TEST(SimulatorTest, NearAndFarTasksRunInOneTimeOrder) {
+  const std::vector<Ran> ran = RunTaskTree({.seed = 7, .shuffle_ties = false});
   ASSERT_GT(ran.size(), 100u);
   for (size_t i = 1; i < ran.size(); ++i) {
     ASSERT_TRUE(ran[i - 1].ns < ran[i].ns ||
@@ -122,32 +129,18 @@ TEST(SimulatorTest, NearAndFarTasksRunInOneTimeOrder) {
   }
 }
 
-// The split between the two heaps is a speed setting: with ties shuffled, tasks spawning
-// tasks on both sides of it (equal due times included) and cancelling some run in the same
-// order whether every task is near, every one far, or the split lies in between.
+// The split between the two heaps is a speed setting: with ties shuffled, the tree runs in
+// the same order whether every task is near, every one far, or the split lies in between.
 TEST(SimulatorTest, TheNearWindowNeverChangesTheRunOrder) {
   auto run = [](Duration near_window) {
-    Simulator sim({.seed = 11, .shuffle_ties = true, .near_window = near_window});
-    std::vector<int> order;
-    std::vector<TimerId> ids;
-    int next = 0;
-    std::function<void(int)> spawn = [&](int depth) {
-      for (int i = 0; i < 5; ++i) {
-        // 0 to 4 ms in 0.5 ms steps: many tasks share a due time across the split.
-        const Duration delay = Duration::Micros(500 * ((depth * 3 + i * 7) % 9));
-        const int me = next++;
-        ids.push_back(sim.Schedule(delay, [&, me, depth] {
-          order.push_back(me);
-          if (depth < 4) spawn(depth + 1);
-        }));
-      }
-      if (ids.size() % 4 == 0) sim.Cancel(ids[ids.size() / 3]);
-    };
-    spawn(0);
-    sim.Run({});
+    std::vector<uint64_t> order;
+    for (const Ran& r :
+         RunTaskTree({.seed = 11, .shuffle_ties = true, .near_window = near_window})) {
+      order.push_back(r.scheduled);
+    }
     return order;
   };
-  const std::vector<int> split = run(Duration::Millis(1));
+  const std::vector<uint64_t> split = run(Duration::Millis(1));
   ASSERT_GT(split.size(), 500u);
   EXPECT_EQ(run(Duration::Zero()), split) << "every task but the immediate ones far";
   EXPECT_EQ(run(Duration::Seconds(1)), split) << "every task near";

@@ -68,10 +68,6 @@ const VersionedTable::Chain* VersionedTable::Find(std::string_view key) const {
   return &it->second;
 }
 
-VersionedTable::Chain* VersionedTable::Find(std::string_view key) {
-  return const_cast<Chain*>(std::as_const(*this).Find(key));
-}
-
 size_t VersionedTable::FirstAtOrAbove(const Chain& chain, Timestamp ts) {
   const auto it = std::partition_point(chain.begin(), chain.end(),
                                        [ts](const Version& v) { return v.commit_ts < ts; });

@@ -145,7 +145,6 @@ class VersionedTable {
   void Append(Chain& chain, Timestamp commit_ts, std::optional<std::string_view> value);
   // The chain of `key`, or nullptr.
   const Chain* Find(std::string_view key) const;
-  Chain* Find(std::string_view key);
   // The chain of `key`, made empty if the key is new.
   Chain& FindOrAdd(std::string_view key);
   // Removes the key of `it`, whose chain is empty; returns the next key's position.
