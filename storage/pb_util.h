@@ -19,6 +19,10 @@ namespace hindcast::storage {
 // Serializes with CodedOutputStream::SetSerializationDeterministic, so equal messages give
 // equal bytes (STYLE.md 7: bytes that are hashed or compared are canonical).
 std::string SerializeDeterministic(const google::protobuf::MessageLite& message);
+// The deterministic bytes of a message whose only field set is `message`, as its field
+// number `field`: what SerializeDeterministic of that wrapper gives, without copying
+// `message` into one.
+std::string SerializeDeterministicAsField(int field, const google::protobuf::MessageLite& message);
 
 inline pb::Timestamp ToProto(Timestamp ts) {
   pb::Timestamp out;

@@ -34,9 +34,9 @@ std::string EncodeLogHeader(uint64_t start_index, uint64_t start_term) {
 }
 
 std::string EncodeLogEntry(const Entry& entry) {
-  LogRecord record;
-  *record.mutable_entry() = entry;
-  return storage::EncodeRecord(Encode(record));
+  // LogRecord{entry}, without copying the entry (and its payload) into a LogRecord.
+  return storage::EncodeRecord(
+      storage::SerializeDeterministicAsField(LogRecord::kEntryFieldNumber, entry));
 }
 
 DecodedLog DecodeLogFile(std::string_view bytes) {

@@ -204,6 +204,28 @@ TEST(MetaStoreTest, ScanTakesTheNewestValidRecordInAnySector) {
   EXPECT_FALSE(MetaStore::Scan(junk + junk).has_value());
 }
 
+// EncodeLogEntry writes the entry as LogRecord's field without building the LogRecord: the
+// bytes must be exactly those of the LogRecord, for an empty entry, a small one, and one whose
+// length takes a multi-byte varint.
+TEST(LogFileTest, AnEntryEncodesAsItsLogRecord) {
+  for (const size_t payload_bytes : {size_t{0}, size_t{5}, size_t{200}, size_t{70000}}) {
+    Entry e;
+    if (payload_bytes > 0) {
+      e.set_index(7);
+      e.set_term(3);
+      e.set_payload(std::string(payload_bytes, 'x'));
+    }
+    LogRecord record;
+    *record.mutable_entry() = e;
+    EXPECT_EQ(EncodeLogEntry(e), storage::EncodeRecord(Encode(record))) << payload_bytes;
+    const DecodedLog decoded = DecodeLogFile(EncodeLogHeader(6, 3) + EncodeLogEntry(e));
+    if (payload_bytes > 0) {
+      ASSERT_EQ(decoded.entries.size(), 1u) << payload_bytes;
+      EXPECT_EQ(decoded.entries[0].payload().size(), payload_bytes);
+    }
+  }
+}
+
 // Under heavy write corruption, misdirection and read corruption, a crash at any moment
 // never loses an entry the store had reported durable without recovery noticing: either
 // every such entry loads, or recovery raises the vote barrier over them.
