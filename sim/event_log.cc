@@ -1,5 +1,8 @@
 #include "sim/event_log.h"
 
+#include <bit>
+#include <cstring>
+
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "sim/absl_compat.h"
@@ -16,14 +19,22 @@ uint64_t FoldWord(uint64_t hash, uint64_t word) {
 
 namespace {
 
+// 8 bytes as a little-endian word (the first byte lowest), on any host. The compiler does
+// not merge a byte loop into one load, so a little-endian host copies instead.
+uint64_t LoadWord(const char* p) {
+  uint64_t word = 0;
+  if constexpr (std::endian::native == std::endian::little) {
+    std::memcpy(&word, p, 8);
+  } else {
+    for (int b = 7; b >= 0; --b) word = (word << 8) | static_cast<unsigned char>(p[b]);
+  }
+  return word;
+}
+
 uint64_t FoldBytes(uint64_t hash, std::string_view bytes) {
   size_t i = 0;
-  for (; i + 8 <= bytes.size(); i += 8) {
-    uint64_t word = 0;
-    for (int b = 7; b >= 0; --b) word = (word << 8) | static_cast<unsigned char>(bytes[i + b]);
-    hash = FoldWord(hash, word);
-  }
-  if (i < bytes.size()) {
+  for (; i + 8 <= bytes.size(); i += 8) hash = FoldWord(hash, LoadWord(&bytes[i]));
+  if (i < bytes.size()) {  // The last 1-7 bytes, zero-padded.
     uint64_t word = 0;
     for (size_t b = bytes.size(); b > i; --b) {
       word = (word << 8) | static_cast<unsigned char>(bytes[b - 1]);

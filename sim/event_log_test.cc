@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <string>
+
 namespace hindcast::sim {
 namespace {
 
@@ -48,6 +51,35 @@ TEST(EventLogTest, EveryFieldChangesTheFingerprint) {
   other = base;
   other.payload = "payloaD";
   EXPECT_NE(fp(base), fp(other));
+}
+
+// The fingerprint format, spelled out: each field as a word, then the payload in 8-byte
+// little-endian words, the last one zero-padded. Every payload length from 0 to 20 bytes
+// (none, part of a word, whole words, and a word and a part) folds as the format says,
+// whatever the host's byte order or the way the log loads the words.
+TEST(EventLogTest, PayloadBytesFoldAsLittleEndianWords) {
+  std::string bytes;
+  for (int i = 0; i < 20; ++i) bytes.push_back(static_cast<char>(0xf0 - 7 * i));
+  for (size_t n = 0; n <= bytes.size(); ++n) {
+    const std::string_view payload = std::string_view(bytes).substr(0, n);
+    const Event e = Sample(5, EventKind::kDiskWrite, 3, payload);
+    EventLog log(EventLog::Retention::kFingerprintOnly);
+    log.Append(e);
+    uint64_t h = 0x4843'4153'5430'0001ULL;
+    for (uint64_t word :
+         {uint64_t{1}, uint64_t{5}, (uint64_t{1} << 16) | static_cast<uint64_t>(e.kind),
+          uint64_t{0}, uint64_t{3}, uint64_t{0}, uint64_t{n}}) {
+      h = FoldWord(h, word);
+    }
+    for (size_t i = 0; i < n; i += 8) {
+      uint64_t word = 0;
+      for (size_t b = std::min(n, i + 8); b > i; --b) {
+        word = (word << 8) | static_cast<unsigned char>(payload[b - 1]);
+      }
+      h = FoldWord(h, word);
+    }
+    EXPECT_EQ(log.fingerprint(), h) << n << " payload bytes";
+  }
 }
 
 TEST(EventLogTest, ObserverSeesEveryEventWithSeq) {
