@@ -164,6 +164,11 @@ void Tn::Retire(uint32_t cn, uint64_t below) {
                   outcomes_.lower_bound({.cn = cn, .seq = below}));
 }
 
+bool Tn::Fenced(const storage::TxnId& txn) const {
+  const auto inc = cn_incarnations_.find(txn.cn);
+  return inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32);
+}
+
 bool Tn::Retired(const storage::TxnId& txn) const {
   auto it = decided_below_.find(txn.cn);
   return it != decided_below_.end() && (it->second >> 32) == (txn.seq >> 32) &&
@@ -194,8 +199,7 @@ void Tn::OnCommit(sim::NodeId cn, CommitRequest request) {
     ReplyCommit(cn, txn, CommitReply::OUTCOME_UNKNOWN, {});
     return;
   }
-  if (auto inc = cn_incarnations_.find(txn.cn);
-      inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32)) {
+  if (Fenced(txn)) {
     // The CN restarted since: its locks may be gone, so this commit must never happen.
     ReplyCommit(cn, txn, CommitReply::UNAVAILABLE, {});
     return;
@@ -251,6 +255,13 @@ void Tn::MaybeStartBatch() {
     const storage::Timestamp snapshot = storage::FromProto(req.snapshot_ts());
     const storage::Timestamp commit_ts = clock_.Now();
     HC_ASSERT(commit_ts > last_commit_ts_);
+    if (Fenced(txn)) {
+      // Its CN restarted while it waited here (a queue stuck behind an undecided batch, say):
+      // the new incarnation has dropped its locks, on the word that this never commits. A
+      // commit now would get a timestamp past the floor the lock service set for those locks.
+      ReplyCommit(p.cn, txn, CommitReply::UNAVAILABLE, {});
+      continue;
+    }
     if (req.lock_bind_version() != 0 && req.lock_bind_version() != bind_version_) {
       ReplyCommit(p.cn, txn, CommitReply::BIND_CHANGED, {});
       continue;
@@ -526,8 +537,7 @@ void Tn::Flush() {
     }
     for (const auto& [txn, outcome] : outcomes_) {
       if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover) continue;
-      const auto inc = cn_incarnations_.find(txn.cn);
-      if (inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32)) continue;  // Fenced.
+      if (Fenced(txn)) continue;
       CommittedTxn* committed = c->add_committed();
       *committed->mutable_txn() = storage::ToProto(txn);
       *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);

@@ -98,6 +98,8 @@ class Tn : public sim::Node {
   void Retire(uint32_t cn, uint64_t below);
   // Whether `txn` is one its CN reported finished (a late copy of its commit request).
   bool Retired(const storage::TxnId& txn) const;
+  // Whether `txn` is of a CN incarnation the TN has since fenced off (its CN restarted).
+  bool Fenced(const storage::TxnId& txn) const;
   void FetchSpills(sim::NodeId cn, CommitRequest request, size_t next);
   void Enqueue(sim::NodeId cn, CommitRequest request);
   void MaybeStartBatch();
