@@ -31,7 +31,14 @@ absl::Status StatusOf(const Response& r, std::string_view what) {
 }  // namespace
 
 ObjectClient::ObjectClient(NodeEnv& env, sim::NodeId server, const ObjectClientOptions& options)
-    : env_(env), server_(server), options_(options) {
+    : env_(env),
+      server_(server),
+      options_(options),
+      // Replies carry only the request id, so ids are unique across the owner's incarnations:
+      // a reply still in flight to an earlier incarnation must never answer one of this
+      // incarnation's requests (a Get would return another object's bytes, a Put succeed
+      // that never ran).
+      next_id_((env.rng().Next() << 32) | 1) {
   HC_ASSERT(options.attempts_max >= 1);
 }
 

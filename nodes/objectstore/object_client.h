@@ -69,7 +69,7 @@ class ObjectClient {
   NodeEnv& env_;
   sim::NodeId server_;
   ObjectClientOptions options_;
-  uint64_t next_id_ = 1;
+  uint64_t next_id_;                            // Random high half per incarnation | a counter.
   absl::btree_map<uint64_t, Call> calls_;       // By call id.
   absl::btree_map<uint64_t, uint64_t> by_req_;  // Attempt req -> call id.
 };

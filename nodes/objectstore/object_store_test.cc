@@ -154,5 +154,27 @@ TEST(ObjectStoreTest, StoredCorruptionIsDataLossNotWrongBytes) {
   EXPECT_EQ(*h.Get("k"), std::string(100, 'z'));  // Read corruption was transient.
 }
 
+// A reply still in flight when its requester restarts reaches the new incarnation, and must
+// not answer any of the new incarnation's requests: a Get of "b" never returns the bytes of
+// "a". Both incarnations start from a restart, so each one's first Get is its first request.
+TEST(ObjectStoreTest, AReplyToAnEarlierIncarnationAnswersNoneOfThisOnesRequests) {
+  for (uint64_t seed = 1; seed <= 5; ++seed) {
+    Harness h(seed);
+    ASSERT_TRUE(h.Put("a", "bytes of a").ok());
+    ASSERT_TRUE(h.Put("b", "bytes of b").ok());
+    h.world.CrashNode(kUser);
+    h.world.RestartNode(kUser);
+    h.user->client.Get("a", [](absl::StatusOr<std::string>) {});  // Its reply outlives it.
+    h.world.CrashNode(kUser);
+    h.world.RestartNode(kUser);
+    std::optional<absl::StatusOr<std::string>> got;
+    h.user->client.Get("b", [&](absl::StatusOr<std::string> s) { got = std::move(s); });
+    h.Settle();
+    ASSERT_TRUE(got.has_value()) << "seed " << seed;
+    ASSERT_TRUE(got->ok()) << "seed " << seed << ": " << got->status();
+    EXPECT_EQ(**got, "bytes of b") << "seed " << seed;
+  }
+}
+
 }  // namespace
 }  // namespace hindcast::nodes::objectstore

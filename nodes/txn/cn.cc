@@ -33,9 +33,12 @@ Cn::Cn(NodeEnv& env, const CnOptions& options)
       store_(env, options.object_store, {}),
       incarnation_bits_(env.rng().Next() << 32) {
   HC_ASSERT(options.tn != sim::kNoNode && options.object_store != sim::kNoNode);
-  // Subscription ids are unique across incarnations too: a push still in flight to an
-  // earlier incarnation must never pass for one of this incarnation's.
+  // Subscription and lock request ids are unique across incarnations too: a push or a lock
+  // grant still in flight to an earlier incarnation must never pass for one of this
+  // incarnation's (a grant for an earlier incarnation's transaction, taken for another's,
+  // let two transactions hold one row lock).
   subscription_ = incarnation_bits_;
+  next_lock_req_ = incarnation_bits_ | 1;
 }
 
 void Cn::Start() {

@@ -206,7 +206,7 @@ class Cn : public sim::Node {
   };
   absl::btree_multimap<storage::Timestamp, Waiter> watermark_waiters_;
   absl::btree_map<uint64_t, std::pair<uint64_t, Then>> lock_waits_;  // lock req -> (txn, then)
-  uint64_t next_lock_req_ = 1;
+  uint64_t next_lock_req_;  // Incarnation bits | a counter from 1.
 };
 
 }  // namespace hindcast::nodes::txn

@@ -15,7 +15,12 @@ constexpr int kWaitChainMax = 1 << 16;
 }  // namespace
 
 LockService::LockService(NodeEnv& env, const LockServiceOptions& options)
-    : env_(env), options_(options), clock_(env, options.hlc) {
+    : env_(env),
+      options_(options),
+      clock_(env, options.hlc),
+      // Unique across incarnations: a bind reply still in flight to an earlier incarnation
+      // must not pass for an answer to this one's request.
+      bind_req_(env.rng().Next() << 32) {
   HC_ASSERT(options.tn != sim::kNoNode);
 }
 

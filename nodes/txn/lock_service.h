@@ -104,7 +104,7 @@ class LockService : public sim::Node {
   LockServiceOptions options_;
   NodeClock clock_;
   uint64_t bind_version_ = 0;  // 0 until the TN has answered.
-  uint64_t bind_req_ = 0;
+  uint64_t bind_req_;          // Random high half per incarnation | a counter.
   absl::btree_map<std::string, Lock, sim::StringOrder> locks_;
   absl::btree_map<storage::TxnId, absl::btree_set<std::string, sim::StringOrder>> held_;
   absl::btree_map<storage::TxnId, std::string> waiting_for_;  // Key each waiter waits on.
