@@ -161,6 +161,9 @@ class WorkloadClient : public sim::Node {
   // they never did) Driver::Finished. For the final read, the history records the attempt
   // that committed.
   void RunUntilCommitted(std::vector<Op> ops, int attempts, bool in_history) {
+    // Only these ops' commit counts: a final read that never commits must not be judged by
+    // the setup's reply (it was, and read as every booking lost).
+    committed_result_.reset();
     retry_ = {.ops = std::move(ops), .attempts_left = attempts, .in_history = in_history};
     Attempt();
   }

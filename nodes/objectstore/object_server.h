@@ -20,6 +20,8 @@
 #define HINDCAST_NODES_OBJECTSTORE_OBJECT_SERVER_H_
 
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -61,6 +63,9 @@ class ObjectServer : public sim::Node {
   void Reply(sim::NodeId to, uint64_t req, Response::Code code, std::string data = {});
   void Store(const std::string& key, std::string bytes, absl::AnyInvocable<void()> done);
   void Send(sim::NodeId to, const Response& response);
+  // Start-up: settles whether object file `key` holds an object (see the definition).
+  void RecoverFile(std::string key, std::optional<std::string> last_bad, int attempt,
+                   std::shared_ptr<size_t> pending);
   // Reads object `key` and calls back with its payload or a failure code.
   void Load(const std::string& key, absl::AnyInvocable<void(Response::Code, std::string)> done);
 

@@ -154,6 +154,22 @@ TEST(ObjectStoreTest, StoredCorruptionIsDataLossNotWrongBytes) {
   EXPECT_EQ(*h.Get("k"), std::string(100, 'z'));  // Read corruption was transient.
 }
 
+// A restart inside a read-corruption window: every start-up read of an acknowledged object
+// comes back damaged, differently each time. The store must not take that for a torn put and
+// delete the object; once the window passes, the object reads back whole.
+TEST(ObjectStoreTest, ARestartDuringReadCorruptionKeepsAcknowledgedObjects) {
+  Harness h(8);
+  ASSERT_TRUE(h.Put("a", std::string(3000, 'x')).ok());
+  h.world.disks().disk(kStore).SetFaults({.read_corrupt_ppm = 1'000'000});
+  h.world.CrashNode(kStore);
+  h.world.RestartNode(kStore);
+  h.world.sim().Run({.time_limit = h.world.sim().Now() + sim::Duration::Millis(100)});
+  h.world.disks().disk(kStore).ClearFaults();
+  const absl::StatusOr<std::string> got = h.Get("a");
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_EQ(*got, std::string(3000, 'x'));
+}
+
 // A reply still in flight when its requester restarts reaches the new incarnation, and must
 // not answer any of the new incarnation's requests: a Get of "b" never returns the bytes of
 // "a". Both incarnations start from a restart, so each one's first Get is its first request.
