@@ -121,6 +121,12 @@ void Cn::ApplySnapshot(const LogTailPush& push) {
   tn_epoch_ = push.epoch();
   subscribed_ = true;
   ApplyPush(push);
+  for (const uint64_t id : std::exchange(awaiting_first_snapshot_, {})) {
+    if (Txn* t = Find(id)) {
+      env_.CancelTimer(t->timer);
+      Run(id);
+    }
+  }
 }
 
 void Cn::ApplyPush(const LogTailPush& push) {
@@ -176,12 +182,27 @@ void Cn::Begin(sim::NodeId client, TxnRequest& request) {
   t.client = client;
   t.req = request.req();
   t.ops.Swap(request.mutable_ops());
-  if (options_.isolation == Isolation::kSnapshot) {
-    t.snapshot = clock_.Now();
-    WaitWatermark(seq, t.snapshot, [this, seq] { RunOp(seq); });
+  if (!fenced_) {
+    // This incarnation has not heard from the TN yet, so its clock may be behind commits
+    // the previous incarnation acknowledged: a snapshot taken now could miss the client's
+    // own last write. The first snapshot push carries the TN's clock past every commit.
+    awaiting_first_snapshot_.push_back(seq);
+    t.timer = env_.SetTimer(options_.watermark_wait_max, [this, seq] {
+      if (Find(seq) != nullptr) Finish(seq, TxnReply::ABORTED, "not subscribed to the TN yet");
+    });
     return;
   }
-  RunOp(seq);
+  Run(seq);
+}
+
+void Cn::Run(uint64_t id) {
+  if (options_.isolation == Isolation::kSnapshot) {
+    Txn* t = Find(id);
+    t->snapshot = clock_.Now();
+    WaitWatermark(id, t->snapshot, [this, id] { RunOp(id); });
+    return;
+  }
+  RunOp(id);
 }
 
 // Statements that complete at once (a read of loaded data, say) call RunOp again from

@@ -119,6 +119,8 @@ class Cn : public sim::Node {
 
   // Transactions.
   void Begin(sim::NodeId client, TxnRequest& request);
+  // Takes the snapshot under SI and runs the first operation.
+  void Run(uint64_t id);
   void RunOp(uint64_t id);
   void Step(uint64_t id);
   void NextOp(uint64_t id);
@@ -178,6 +180,8 @@ class Cn : public sim::Node {
 
   // LogTail state.
   bool subscribed_ = false;
+  // Transactions begun before this incarnation's first snapshot (see Begin).
+  std::vector<uint64_t> awaiting_first_snapshot_;
   bool fenced_ = false;  // The TN has fenced this CN's previous incarnations.
   uint64_t tn_epoch_ = 0;
   uint64_t push_seq_ = 0;
