@@ -169,6 +169,37 @@ TEST(ClusterTest, AStuckButLiveHolderKeepsItsLock) {
   EXPECT_EQ(read.results(0).value(), "3");
 }
 
+// A lock grant addressed to an earlier incarnation of a CN (a reply still in flight when
+// the CN restarted) must not pass for the grant of this incarnation's waiting transaction.
+// Every incarnation used to number its lock requests from 1, so a stale grant of request 1
+// let a transaction write a row another transaction held locked: a lost update. Here the
+// stale grant is forged, and the row's holder is kept alive by cutting its CN off the TN.
+TEST(ClusterTest, AStaleLockGrantIsNotTakenByANewTransaction) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
+  h.other->Send(cn0, {MakeOp(Op::ADD, "k", "", 10)});
+  h.Settle(sim::Duration::Millis(5));  // Locked; the commit request is on its way.
+  h.world.network().Partition({cn0}, {tn});
+  h.client->Send(cn1, {MakeOp(Op::ADD, "k", "", 2)});
+  h.Settle(sim::Duration::Millis(20));  // cn1's first lock request waits behind cn0's.
+  Message stale;
+  stale.mutable_lock_reply()->set_req(1);
+  stale.mutable_lock_reply()->set_status(LockReply::GRANTED);
+  h.client->SendRaw(cn1, stale);
+  h.Settle(sim::Duration::Millis(20));
+  EXPECT_FALSE(h.client->reply.has_value())
+      << "the waiting transaction finished: " << h.client->reply->reason();
+  h.world.network().Heal();
+  const TxnReply first = h.Await(h.other);
+  ASSERT_EQ(first.outcome(), TxnReply::COMMITTED) << first.reason();
+  const TxnReply second = h.Await(h.client);
+  const int64_t expected = second.outcome() == TxnReply::COMMITTED ? 13 : 11;
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k")});
+  EXPECT_EQ(read.results(0).value(), absl::StrCat(expected));
+}
+
 // Exactly once: a commit the TN refused (its spilled workspace was unreadable) stays refused,
 // even when a late copy of its request reaches the TN after the cause is gone — also a new
 // TN incarnation, which never heard the refusal. The CN told its client it aborted.
