@@ -3,6 +3,7 @@
 #include <memory>
 #include <optional>
 
+#include "absl/strings/str_cat.h"
 #include "nodes/objectstore/object_client.h"
 #include "nodes/objectstore/object_server.h"
 #include "nodes/world.h"
@@ -124,7 +125,7 @@ TEST(ObjectStoreTest, CrashMidPutLeavesNoTornObject) {
 TEST(ObjectStoreTest, SlowDownsAreRetried) {
   Harness h(4, {.faults = {.slow_down_ppm = 500'000}});
   for (int i = 0; i < 10; ++i) {
-    const absl::Status s = h.Put("k" + std::to_string(i), "v");
+    const absl::Status s = h.Put(absl::StrCat("k", i), "v");
     EXPECT_TRUE(s.ok() || s.code() == absl::StatusCode::kUnavailable) << s;
   }
   EXPECT_GE(h.List("k").size(), 8u);
@@ -134,7 +135,7 @@ TEST(ObjectStoreTest, LostRepliesAreAmbiguousButRetriesConverge) {
   Harness h(5, {.faults = {.lost_reply_ppm = 500'000}});
   int ok = 0, unknown = 0;
   for (int i = 0; i < 20; ++i) {
-    const absl::Status s = h.Put("k" + std::to_string(i), "v");
+    const absl::Status s = h.Put(absl::StrCat("k", i), "v");
     ok += s.ok();
     unknown += s.code() == absl::StatusCode::kDeadlineExceeded;
   }

@@ -109,7 +109,7 @@ TEST(ClusterTest, WorkspaceSpillsAreReadBackAndCommitted) {
   Harness h({.spill_threshold_bytes = 64});
   std::vector<Op> ops;
   for (int i = 0; i < 20; ++i)
-    ops.push_back(MakeOp(Op::PUT, "k" + std::to_string(i), "value" + std::to_string(i)));
+    ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), absl::StrCat("value", i)));
   ops.push_back(MakeOp(Op::READ, "k3"));
   const TxnReply w = h.Run(h.cluster.cns()[0], ops);
   ASSERT_EQ(w.outcome(), TxnReply::COMMITTED) << w.reason();

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "nodes/wire.h"
 #include "nodes/world.h"
 #include "storage/pb_util.h"
@@ -90,7 +91,7 @@ TEST(LockServiceTest, ForgottenGenerationsRaiseTheFloorToTheirNewestCommit) {
     return node;
   });
   ASSERT_NE(cn, nullptr);
-  const auto key = [](int i) { return "k" + std::to_string(i); };
+  const auto key = [](int i) { return absl::StrCat("k", i); };
   const auto seq = [](int txn) { return (uint64_t{1} << 32) | static_cast<uint64_t>(txn); };
   // Transaction i locks k<i> (request i + 1) and commits at 100 + i; then the next one.
   for (int i = 0; i < 10; ++i) {
