@@ -208,14 +208,19 @@ void Tn::OnCommit(sim::NodeId cn, CommitRequest request) {
   FetchSpills(cn, std::move(request), 0);
 }
 
-// Reads the transaction's spilled workspace objects, oldest first, into its writes; the
-// in-memory writes, newer, come last and win.
+// Reads the transaction's spilled workspace objects into its writes so that they end up
+// oldest spill first and the in-memory writes, newest, last: the last write of a key wins.
+// Each object's entries go in front of the writes gathered so far, so the objects are read
+// newest first. (Read oldest first, an earlier spill's value of a key written in two spills
+// came after the later one's and won: a transaction that appended to one list twice, with
+// a spill after each append, lost its second append.)
 void Tn::FetchSpills(sim::NodeId cn, CommitRequest request, size_t next) {
-  if (next == static_cast<size_t>(request.spill_objects_size())) {
+  const size_t spills = static_cast<size_t>(request.spill_objects_size());
+  if (next == spills) {
     Enqueue(cn, std::move(request));
     return;
   }
-  const std::string name = request.spill_objects(static_cast<int>(next));
+  const std::string name = request.spill_objects(static_cast<int>(spills - 1 - next));
   store_.Get(name, [this, cn, next,
                     request = std::move(request)](absl::StatusOr<std::string> bytes) mutable {
     absl::StatusOr<storage::ObjectReader> object =
