@@ -27,6 +27,15 @@ std::optional<std::string> KeyOfFile(std::string_view file) {
   return absl::HexStringToBytes(Sv(hex));
 }
 
+// The object a file's bytes hold: exactly one frame, checksum intact, nothing after it.
+std::optional<std::string> DecodeObject(std::string_view bytes) {
+  storage::DecodedRecords decoded = storage::DecodeRecords(bytes);
+  if (decoded.records.size() != 1 || decoded.tail != storage::DecodedRecords::Tail::kClean) {
+    return std::nullopt;
+  }
+  return std::move(decoded.records[0]);
+}
+
 }  // namespace
 
 std::string ObjectFileName(std::string_view key) {
@@ -41,16 +50,15 @@ ObjectServer::ObjectServer(NodeEnv& env, const ObjectServerOptions& options)
 void ObjectServer::Start() {
   // Rebuild the index, dropping objects whose bytes never became durable: a crash between
   // the write and the sync of an unacknowledged put leaves a file that fails its checksum.
-  auto pending = std::make_shared<size_t>(0);
   std::vector<std::string> keys;
   for (const std::string& f : env_.disk()->List()) {
     if (std::optional<std::string> key = KeyOfFile(f)) keys.push_back(*std::move(key));
   }
-  *pending = keys.size();
   if (keys.empty()) {
     ready_ = true;
     return;
   }
+  auto pending = std::make_shared<size_t>(keys.size());
   for (std::string& key : keys) RecoverFile(std::move(key), std::nullopt, 0, pending);
 }
 
@@ -64,35 +72,28 @@ void ObjectServer::RecoverFile(std::string key, std::optional<std::string> last_
                                std::shared_ptr<size_t> pending) {
   const std::string file = ObjectFileName(key);
   const uint64_t size = env_.disk()->Size(file).value_or(0);
-  env_.disk()->Read(
-      file, 0, size,
-      [this, key = std::move(key), last_bad = std::move(last_bad), attempt,
-       pending](absl::StatusOr<std::string> bytes) mutable {
-        std::optional<std::string> bad;
-        if (bytes.ok()) {
-          const storage::DecodedRecords d = storage::DecodeRecords(*bytes);
-          if (d.records.size() == 1 && d.tail == storage::DecodedRecords::Tail::kClean) {
-            keys_.insert(key);
-            if (--*pending == 0) ready_ = true;
-            return;
-          }
-          bad = *std::move(bytes);
-        }
-        if (bad.has_value() && bad == last_bad) {
-          (void)env_.disk()->Delete(ObjectFileName(key));
-          if (--*pending == 0) ready_ = true;
-          return;
-        }
-        if (attempt + 1 >= kRecoverAttemptsMax) {
-          keys_.insert(key);
-          if (--*pending == 0) ready_ = true;
-          return;
-        }
-        env_.SetTimer(kRecoverRetry, [this, key = std::move(key), bad = std::move(bad), attempt,
-                                      pending]() mutable {
-          RecoverFile(std::move(key), std::move(bad), attempt + 1, pending);
-        });
-      });
+  env_.disk()->Read(file, 0, size,
+                    [this, key = std::move(key), last_bad = std::move(last_bad), attempt,
+                     pending](absl::StatusOr<std::string> bytes) mutable {
+                      std::optional<std::string> bad;
+                      if (bytes.ok() && !DecodeObject(*bytes).has_value()) bad = *std::move(bytes);
+                      const bool persistent = bad.has_value() && bad == last_bad;
+                      if (bytes.ok() && !bad.has_value()) {
+                        keys_.insert(key);  // It decodes.
+                      } else if (persistent) {
+                        (void)env_.disk()->Delete(ObjectFileName(key));
+                      } else if (attempt + 1 >= kRecoverAttemptsMax) {
+                        keys_.insert(key);  // Never settled: kept, and a get says DATA_LOSS.
+                      } else {
+                        env_.SetTimer(
+                            kRecoverRetry, [this, key = std::move(key), bad = std::move(bad),
+                                            attempt, pending]() mutable {
+                              RecoverFile(std::move(key), std::move(bad), attempt + 1, pending);
+                            });
+                        return;
+                      }
+                      if (--*pending == 0) ready_ = true;
+                    });
 }
 
 void ObjectServer::Load(const std::string& key,
@@ -113,10 +114,8 @@ void ObjectServer::Load(const std::string& key,
       disk->Read(file, 0, *size,
                  [self = std::move(*this)](absl::StatusOr<std::string> bytes) mutable {
                    if (bytes.ok()) {
-                     storage::DecodedRecords decoded = storage::DecodeRecords(*bytes);
-                     if (decoded.records.size() == 1 &&
-                         decoded.tail == storage::DecodedRecords::Tail::kClean) {
-                       self.done(Response::OK, std::move(decoded.records[0]));
+                     if (std::optional<std::string> object = DecodeObject(*bytes)) {
+                       self.done(Response::OK, *std::move(object));
                        return;
                      }
                    }

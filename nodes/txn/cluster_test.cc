@@ -67,6 +67,15 @@ struct Harness {
     c->Send(cn, std::move(ops));
     return Await(c);
   }
+  // Commits k = 1, then has `holder` add `delta` to k on the first CN and cuts that CN off
+  // the TN once k is locked: the lock's holder stays live, its commit request retrying.
+  void HoldKWithAStuckCommit(TestClient* holder, int64_t delta) {
+    const sim::NodeId cn0 = cluster.cns()[0];
+    ASSERT_EQ(Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
+    holder->Send(cn0, {MakeOp(Op::ADD, "k", "", delta)});
+    Settle(sim::Duration::Millis(5));  // Locked; the commit request is on its way.
+    world.network().Partition({cn0}, {cluster.layout().tn()});
+  }
   TxnReply Await(TestClient* c) {
     for (int i = 0; i < 200 && !c->reply.has_value(); ++i) Settle(sim::Duration::Millis(10));
     EXPECT_TRUE(c->reply.has_value()) << "no reply within 2 s";
@@ -151,12 +160,8 @@ TEST(ClusterTest, AnOrphanedLockIsFreedForTheNextTransaction) {
 // cut off from the TN, so it retries) keeps its lock, and a second writer of the key gives up.
 TEST(ClusterTest, AStuckButLiveHolderKeepsItsLock) {
   Harness h({});
-  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
-  const sim::NodeId tn = h.cluster.layout().tn();
-  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
-  h.client->Send(cn0, {MakeOp(Op::ADD, "k", "", 2)});
-  h.Settle(sim::Duration::Millis(5));  // Locked; the commit request is on its way.
-  h.world.network().Partition({cn0}, {tn});
+  const sim::NodeId cn1 = h.cluster.cns()[1];
+  h.HoldKWithAStuckCommit(h.client, 2);
   h.Settle(sim::Duration::Millis(200));
   ASSERT_FALSE(h.client->reply.has_value());
   const TxnReply second = h.RunOn(h.other, cn1, {MakeOp(Op::ADD, "k", "", 10)});
@@ -176,12 +181,8 @@ TEST(ClusterTest, AStuckButLiveHolderKeepsItsLock) {
 // stale grant is forged, and the row's holder is kept alive by cutting its CN off the TN.
 TEST(ClusterTest, AStaleLockGrantIsNotTakenByANewTransaction) {
   Harness h({});
-  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
-  const sim::NodeId tn = h.cluster.layout().tn();
-  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
-  h.other->Send(cn0, {MakeOp(Op::ADD, "k", "", 10)});
-  h.Settle(sim::Duration::Millis(5));  // Locked; the commit request is on its way.
-  h.world.network().Partition({cn0}, {tn});
+  const sim::NodeId cn1 = h.cluster.cns()[1];
+  h.HoldKWithAStuckCommit(h.other, 10);
   h.client->Send(cn1, {MakeOp(Op::ADD, "k", "", 2)});
   h.Settle(sim::Duration::Millis(20));  // cn1's first lock request waits behind cn0's.
   Message stale;

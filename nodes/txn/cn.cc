@@ -124,7 +124,7 @@ void Cn::ApplySnapshot(const LogTailPush& push) {
   for (const uint64_t id : std::exchange(awaiting_first_snapshot_, {})) {
     if (Txn* t = Find(id)) {
       env_.CancelTimer(t->timer);
-      Run(id);
+      Run(*t);
     }
   }
 }
@@ -192,14 +192,14 @@ void Cn::Begin(sim::NodeId client, TxnRequest& request) {
     });
     return;
   }
-  Run(seq);
+  Run(t);
 }
 
-void Cn::Run(uint64_t id) {
+void Cn::Run(Txn& t) {
+  const uint64_t id = t.id.seq;
   if (options_.isolation == Isolation::kSnapshot) {
-    Txn* t = Find(id);
-    t->snapshot = clock_.Now();
-    WaitWatermark(id, t->snapshot, [this, id] { RunOp(id); });
+    t.snapshot = clock_.Now();
+    WaitWatermark(id, t.snapshot, [this, id] { RunOp(id); });
     return;
   }
   RunOp(id);

@@ -120,7 +120,7 @@ class Cn : public sim::Node {
   // Transactions.
   void Begin(sim::NodeId client, TxnRequest& request);
   // Takes the snapshot under SI and runs the first operation.
-  void Run(uint64_t id);
+  void Run(Txn& t);
   void RunOp(uint64_t id);
   void Step(uint64_t id);
   void NextOp(uint64_t id);
