@@ -108,6 +108,20 @@ TEST(ClusterRunTest, NoViolationUnderFaultsShort) {
   }
 }
 
+// A swizzle's clogs outlast its `duration`: the run waits for the last release before the
+// final phase. It once waited only `duration`, so the final read met clogged CNs and the run
+// reported "the cluster did not answer the final read" for a plan with no bug in it.
+TEST(ClusterRunTest, TheFinalPhaseWaitsOutALongSwizzle) {
+  ClusterScenario s{.seed = 1, .txns_per_client = 5};
+  s.plan = sim::FaultPlan{{{.at = sim::Duration::Millis(100),
+                            .type = sim::FaultType::kSwizzle,
+                            .nodes = {6, 7},
+                            .duration = sim::Duration::Seconds(200)}}};
+  const ClusterReport r = RunCluster(s, {});
+  EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, r);
+  EXPECT_GE(r.end_time, sim::Instant::Zero() + sim::Duration::Seconds(300)) << Describe(s, r);
+}
+
 // The planted-bug matrix on a short budget: each bug, switched on, breaks its workload's
 // invariant or the durability check within a bounded number of seeds, and the failing seed
 // replays to the same fingerprint.

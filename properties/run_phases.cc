@@ -19,7 +19,7 @@ sim::FaultPlan RunUnderFaults(nodes::World& world, const std::optional<sim::Faul
   sim::ScheduleFaultPlan(sim, shifted, world, &world.fault_stats());
   sim::Instant plan_end = start + horizon;
   for (const sim::FaultAction& a : shifted.actions) {
-    plan_end = std::max(plan_end, sim::Instant::Zero() + a.at + a.duration);
+    plan_end = std::max(plan_end, sim::Instant::Zero() + a.at + sim::FaultExtent(a));
   }
   sim.Run({.time_limit = start + time_limit});
   if (sim.Now() < plan_end) sim.Run({.time_limit = plan_end});

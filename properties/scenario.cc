@@ -128,6 +128,24 @@ absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_c
         }
       }
     }
+    if (*type == sim::FaultType::kSwizzle) {
+      for (int j = 0; j < p.nodes_size(); ++j) {
+        if (std::find(p.nodes().begin(), p.nodes().begin() + j, p.nodes(j)) !=
+            p.nodes().begin() + j) {
+          return absl::InvalidArgumentError(
+              absl::StrCat(where, ": swizzle names node ", p.nodes(j), " twice"));
+        }
+      }
+      // Its clogs last up to twice `duration` (sim::FaultExtent), within the network's limit.
+      if (p.duration_ns() > kFaultTimeMaxNs / 2) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(where, ": a swizzle's duration_ns must be at most 1800 s"));
+      }
+    }
+    if (p.jump_ns() < -kFaultTimeMaxNs || p.jump_ns() > kFaultTimeMaxNs) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(where, ": jump_ns must lie in [-3600 s, 3600 s]"));
+    }
     if (*type == sim::FaultType::kBlockOneWay && p.nodes(0) == p.others(0)) {
       return absl::InvalidArgumentError(absl::StrCat(where, ": a node cannot block itself"));
     }

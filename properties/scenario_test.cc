@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "google/protobuf/text_format.h"
+
 namespace hindcast::properties {
 namespace {
 
@@ -38,6 +40,30 @@ TEST(ScenarioTest, FaultPlanValidation) {
             std::string::npos);
   a->add_nodes(9);
   EXPECT_NE(std::string(FromProto(p, 6).status().message()).find("no node 9"), std::string::npos);
+}
+
+// Each of these once reached an assertion (or signed overflow) in the network or a clock
+// instead of being refused as bad input.
+TEST(ScenarioTest, FaultPlanValidationRefusesWhatTheNetworkAndClocksCannotDo) {
+  auto error = [](const std::string& action) {
+    FaultPlanProto p;
+    *p.add_actions() = [&] {
+      FaultActionProto a;
+      EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(action, &a)) << action;
+      return a;
+    }();
+    return std::string(FromProto(p, 6).status().message());
+  };
+  EXPECT_EQ(error(R"(type: "swizzle" nodes: 1 nodes: 2 nodes: 1 duration_ns: 100)"),
+            "fault action 1: swizzle names node 1 twice");
+  EXPECT_EQ(error(R"(type: "swizzle" nodes: 1 duration_ns: 1800000000001)"),
+            "fault action 1: a swizzle's duration_ns must be at most 1800 s");
+  EXPECT_EQ(error(R"(type: "swizzle" nodes: 1 nodes: 2 duration_ns: 1800000000000)"), "");
+  EXPECT_EQ(error(R"(type: "clock_jump" nodes: 1 jump_ns: 9223372036854775807)"),
+            "fault action 1: jump_ns must lie in [-3600 s, 3600 s]");
+  EXPECT_EQ(error(R"(type: "clock_jump" nodes: 1 jump_ns: -3600000000001)"),
+            "fault action 1: jump_ns must lie in [-3600 s, 3600 s]");
+  EXPECT_EQ(error(R"(type: "clock_jump" nodes: 1 jump_ns: -3600000000000)"), "");
 }
 
 TEST(ScenarioTest, ScenarioRoundTripsThroughTextproto) {

@@ -237,6 +237,11 @@ FaultPlan GenerateFaultPlan(Rng rng, FaultProfile profile, const FaultTopology& 
 
 namespace {
 
+// A swizzle's clog step: the k nodes stall one by one over the first half of `duration`.
+Duration SwizzleStep(const FaultAction& a) {
+  return a.duration / static_cast<int64_t>(2 * a.nodes.size());
+}
+
 bool Apply(const FaultAction& a, FaultTarget& target) {
   auto first = [&](const std::vector<NodeId>& v) {
     HC_ASSERT_MSG(!v.empty(), "fault action needs a node");
@@ -256,8 +261,7 @@ bool Apply(const FaultAction& a, FaultTarget& target) {
     case FaultType::kClog:
       return target.ClogNode(first(a.nodes), a.duration);
     case FaultType::kSwizzle:
-      return target.Swizzle(a.nodes, a.duration / static_cast<int64_t>(2 * a.nodes.size()),
-                            a.duration);
+      return target.Swizzle(a.nodes, SwizzleStep(a), a.duration);
     case FaultType::kClockJump:
       return target.JumpClock(first(a.nodes), a.jump_ns);
     case FaultType::kDiskFaults:
@@ -269,6 +273,23 @@ bool Apply(const FaultAction& a, FaultTarget& target) {
 }
 
 }  // namespace
+
+Duration FaultExtent(const FaultAction& action) {
+  switch (action.type) {
+    case FaultType::kClog:
+    case FaultType::kDiskFaults:
+      return action.duration;
+    case FaultType::kSwizzle: {
+      if (action.nodes.empty()) return Duration::Zero();
+      // The last node stalls at step * (k - 1), and is released `duration` plus k - 1 steps
+      // after that (Network::Swizzle).
+      const int64_t k = static_cast<int64_t>(action.nodes.size());
+      return SwizzleStep(action) * (2 * (k - 1)) + action.duration;
+    }
+    default:
+      return Duration::Zero();
+  }
+}
 
 void ScheduleFaultPlan(Simulator& sim, const FaultPlan& plan, FaultTarget& target,
                        FaultStats* stats) {

@@ -36,7 +36,8 @@ enum class FaultType : uint8_t {
   kBlockOneWay,  // messages from nodes[0] to others[0] are dropped.
   kHeal,         // every partition and block is lifted.
   kClog,         // nodes[0]'s traffic is held for `duration`.
-  kSwizzle,      // rolling clog over `nodes`, one every `duration` / nodes.size().
+  kSwizzle,      // rolling clog over `nodes`: one more every `duration` / (2 * nodes.size()),
+                 // all held for `duration`, then released one by one (Network::Swizzle).
   kClockJump,    // nodes[0]'s physical clock jumps by `jump_ns`.
   kDiskFaults,   // nodes[0]'s disk corrupts/misdirects at the given rates for `duration`.
   kDiskRot,      // one durable sector of nodes[0]'s disk goes bad at rest (Disk::RotSector).
@@ -60,6 +61,10 @@ struct FaultAction {
 struct FaultPlan {
   std::vector<FaultAction> actions;  // Sorted by `at`; equal times keep list order.
 };
+
+// How long after `at` the action's effects last: a clog's or a disk-fault window's
+// `duration`, a swizzle's last release; zero for the rest (their effects last until undone).
+Duration FaultExtent(const FaultAction& action);
 
 // Puts `actions` in FaultPlan order: by `at`, equal times keeping their list order.
 void SortByTime(std::vector<FaultAction>* actions);

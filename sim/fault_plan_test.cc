@@ -2,7 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <memory>
 #include <vector>
+
+#include "sim/network.h"
 
 namespace hindcast::sim {
 namespace {
@@ -166,6 +169,55 @@ TEST(FaultPlanTest, ScheduledPlanFiresAtItsTimesAndCountsAppliedAndSkipped) {
   EXPECT_EQ(sim.log().event(1).kind, EventKind::kFault);
   EXPECT_EQ(sim.log().event(1).b, 0u);  // The second crash found the node down.
   EXPECT_EQ(sim.Now(), Instant::Zero() + Duration::Millis(3));
+}
+
+// Swizzles on a real network and keeps when the last node came back.
+class SwizzleTarget : public RecordingTarget {
+ public:
+  explicit SwizzleTarget(Network& net) : net_(net) {}
+  bool Swizzle(const std::vector<NodeId>& nodes, Duration step, Duration hold) override {
+    released = net_.Swizzle(nodes, step, hold);
+    return true;
+  }
+  Instant released;
+
+ private:
+  Network& net_;
+};
+
+class IdleNode : public Node {
+ public:
+  void Receive(NodeId, Payload&) override {}
+};
+
+// The harness waits out FaultExtent before its final phase, so it must reach the swizzle's
+// last release, not only `duration` (a long swizzle once outlived the wait, and the final
+// read found nodes still clogged).
+TEST(FaultPlanTest, ExtentOfASwizzleReachesItsLastRelease) {
+  for (const std::vector<NodeId>& nodes : {std::vector<NodeId>{1}, {1, 2, 3}, {4, 1, 3, 2, 5}}) {
+    Simulator sim({.seed = 1});
+    Network net(sim, {});
+    for (NodeId id = 1; id <= 5; ++id) {
+      sim.AddNode(id, "n", [](NodeId) { return std::make_unique<IdleNode>(); });
+    }
+    SwizzleTarget target(net);
+    FaultStats stats;
+    const FaultAction swizzle{.at = Duration::Millis(7),
+                              .type = FaultType::kSwizzle,
+                              .nodes = nodes,
+                              .duration = Duration::Micros(333'333)};
+    ScheduleFaultPlan(sim, {{swizzle}}, target, &stats);
+    sim.Run({});
+    EXPECT_EQ(target.released, Instant::Zero() + swizzle.at + FaultExtent(swizzle))
+        << nodes.size() << " nodes";
+    // What the harness counted before: with more than one node it fell short.
+    if (nodes.size() > 1) {
+      EXPECT_GT(FaultExtent(swizzle), swizzle.duration);
+    }
+  }
+  EXPECT_EQ(FaultExtent({.type = FaultType::kClog, .duration = Duration::Millis(5)}),
+            Duration::Millis(5));
+  EXPECT_EQ(FaultExtent({.type = FaultType::kCrash, .nodes = {1}}), Duration::Zero());
 }
 
 }  // namespace
