@@ -12,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "nodes/register/replica.h"
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
 
@@ -82,7 +83,7 @@ const std::vector<BugInfo>& AllBugs() {
   return kBugs;
 }
 
-absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_count) {
+absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int servers, int node_count) {
   if (static_cast<size_t>(proto.actions_size()) > kFaultActionsMax) {
     return absl::InvalidArgumentError(absl::StrCat("fault plan has ", proto.actions_size(),
                                                    " actions; the limit is ", kFaultActionsMax));
@@ -127,6 +128,12 @@ absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_c
               absl::StrCat(where, ": node ", n, " is on both sides of the partition"));
         }
       }
+    }
+    if ((*type == sim::FaultType::kCrash || *type == sim::FaultType::kRestart) &&
+        p.nodes(0) >= static_cast<uint32_t>(servers)) {
+      return absl::InvalidArgumentError(absl::StrCat(where, ": node ", p.nodes(0),
+                                                     " is a client; only servers (nodes 0..",
+                                                     servers - 1, ") crash and restart"));
     }
     if (*type == sim::FaultType::kSwizzle) {
       for (int j = 0; j < p.nodes_size(); ++j) {
@@ -212,8 +219,8 @@ absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& s) {
   if (s.clients() != 0) r.clients = static_cast<int>(s.clients());
   if (s.ops_per_client() != 0) r.ops_per_client = static_cast<int>(s.ops_per_client());
   if (s.has_plan()) {
-    const int node_count = 3 + r.clients;
-    absl::StatusOr<sim::FaultPlan> plan = FromProto(s.plan(), node_count);
+    absl::StatusOr<sim::FaultPlan> plan =
+        FromProto(s.plan(), nodes::reg::kReplicas, nodes::reg::kReplicas + r.clients);
     if (!plan.ok()) return plan.status();
     r.plan = *std::move(plan);
   }
@@ -414,9 +421,9 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
     c.log_replicas = static_cast<int>(s.log_replicas());
   }
   if (s.has_plan()) {
-    const int node_count = static_cast<int>(
-        nodes::txn::ClusterLayout{.log_replicas = c.log_replicas}.first_cn() + c.cns + c.clients);
-    absl::StatusOr<sim::FaultPlan> plan = FromProto(s.plan(), node_count);
+    const int servers = static_cast<int>(
+        nodes::txn::ClusterLayout{.log_replicas = c.log_replicas}.first_cn() + c.cns);
+    absl::StatusOr<sim::FaultPlan> plan = FromProto(s.plan(), servers, servers + c.clients);
     if (!plan.ok()) return plan.status();
     c.plan = *std::move(plan);
   }

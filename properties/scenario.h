@@ -59,7 +59,9 @@ std::string DescribeScenario(const Scenario& scenario);
 std::string ReplayCommand(const Scenario& scenario);
 absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& scenario);
 
-absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int node_count);
+// Nodes [0, servers) are the system's servers and [servers, node_count) its clients, which
+// are never crashed or restarted (the harness drives them).
+absl::StatusOr<sim::FaultPlan> FromProto(const FaultPlanProto& proto, int servers, int node_count);
 FaultPlanProto ToProto(const sim::FaultPlan& plan);
 
 absl::StatusOr<RegisterScenario> ToRegisterScenario(const Scenario& scenario);

@@ -33,13 +33,14 @@ TEST(ScenarioTest, FaultPlanValidation) {
   FaultPlanProto p;
   FaultActionProto* a = p.add_actions();
   a->set_type("explode");
-  EXPECT_NE(std::string(FromProto(p, 6).status().message()).find("unknown type \"explode\""),
+  EXPECT_NE(std::string(FromProto(p, 4, 6).status().message()).find("unknown type \"explode\""),
             std::string::npos);
   a->set_type("crash");
-  EXPECT_NE(std::string(FromProto(p, 6).status().message()).find("crash needs nodes"),
+  EXPECT_NE(std::string(FromProto(p, 4, 6).status().message()).find("crash needs nodes"),
             std::string::npos);
   a->add_nodes(9);
-  EXPECT_NE(std::string(FromProto(p, 6).status().message()).find("no node 9"), std::string::npos);
+  EXPECT_NE(std::string(FromProto(p, 4, 6).status().message()).find("no node 9"),
+            std::string::npos);
 }
 
 // Each of these once reached an assertion (or signed overflow) in the network or a clock
@@ -52,7 +53,7 @@ TEST(ScenarioTest, FaultPlanValidationRefusesWhatTheNetworkAndClocksCannotDo) {
       EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(action, &a)) << action;
       return a;
     }();
-    return std::string(FromProto(p, 6).status().message());
+    return std::string(FromProto(p, 4, 6).status().message());
   };
   EXPECT_EQ(error(R"(type: "swizzle" nodes: 1 nodes: 2 nodes: 1 duration_ns: 100)"),
             "fault action 1: swizzle names node 1 twice");
@@ -64,6 +65,12 @@ TEST(ScenarioTest, FaultPlanValidationRefusesWhatTheNetworkAndClocksCannotDo) {
   EXPECT_EQ(error(R"(type: "clock_jump" nodes: 1 jump_ns: -3600000000001)"),
             "fault action 1: jump_ns must lie in [-3600 s, 3600 s]");
   EXPECT_EQ(error(R"(type: "clock_jump" nodes: 1 jump_ns: -3600000000000)"), "");
+  // A crashed client freed the workload's driver state under the harness.
+  EXPECT_EQ(error(R"(type: "crash" nodes: 4)"),
+            "fault action 1: node 4 is a client; only servers (nodes 0..3) crash and restart");
+  EXPECT_EQ(error(R"(type: "restart" nodes: 5)"),
+            "fault action 1: node 5 is a client; only servers (nodes 0..3) crash and restart");
+  EXPECT_EQ(error(R"(type: "crash" nodes: 3)"), "");
 }
 
 TEST(ScenarioTest, ScenarioRoundTripsThroughTextproto) {
