@@ -108,6 +108,17 @@ TEST(ClusterRunTest, NoViolationUnderFaultsShort) {
   }
 }
 
+// `--log-replicas=1` is a legal topology: the log service is one Raft replica, its own
+// quorum. It once never answered the TN's recovery read, and no transaction committed.
+TEST(ClusterRunTest, OneLogReplicaCommitsAndHolds) {
+  for (sim::FaultProfile f : {sim::FaultProfile::kNone, sim::FaultProfile::kHeavy}) {
+    const ClusterScenario s{.seed = 1, .faults = f, .log_replicas = 1};
+    const ClusterReport r = RunCluster(s, {});
+    EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, r);
+    EXPECT_GT(r.committed, 30u) << Describe(s, r);
+  }
+}
+
 // A swizzle's clogs outlast its `duration`: the run waits for the last release before the
 // final phase. It once waited only `duration`, so the final read met clogged CNs and the run
 // reported "the cluster did not answer the final read" for a plan with no bug in it.

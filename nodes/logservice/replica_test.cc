@@ -26,7 +26,8 @@ constexpr sim::NodeId kTn = 3;
 // A client node the test drives by hand.
 class TestTn : public sim::Node {
  public:
-  explicit TestTn(NodeEnv& env) : client(env, {.replicas = kMembers}) {}
+  TestTn(NodeEnv& env, std::vector<sim::NodeId> replicas)
+      : client(env, {.replicas = std::move(replicas)}) {}
   void Receive(sim::NodeId from, sim::Payload& payload) override { client.Receive(from, payload); }
   LogClient client;
 };
@@ -43,14 +44,16 @@ class ReplicaTest : public ::testing::Test {
  protected:
   void SetUp() override { Build(/*seed=*/1); }
 
-  void Build(uint64_t seed) {
+  void Build(uint64_t seed, std::vector<sim::NodeId> members = kMembers) {
+    members_ = std::move(members);
     world_ = std::make_unique<World>(WorldOptions{.seed = seed});
-    options_ = {.members = kMembers, .observer = &observer_};
-    for (sim::NodeId id : kMembers) {
+    options_ = {.members = members_, .observer = &observer_};
+    for (sim::NodeId id : members_) {
       world_->AddServer(id, absl::StrCat("log-", id),
                         [this](NodeEnv& env) { return std::make_unique<Replica>(env, options_); });
     }
-    world_->AddClient(kTn, "tn", [](NodeEnv& env) { return std::make_unique<TestTn>(env); });
+    world_->AddClient(kTn, "tn",
+                      [this](NodeEnv& env) { return std::make_unique<TestTn>(env, members_); });
   }
 
   void RunFor(sim::Duration d) { world_->sim().Run({.time_limit = world_->sim().Now() + d}); }
@@ -59,7 +62,7 @@ class ReplicaTest : public ::testing::Test {
 
   std::optional<sim::NodeId> Leader() {
     std::optional<sim::NodeId> leader;
-    for (sim::NodeId id : kMembers) {
+    for (sim::NodeId id : members_) {
       if (replica(id) != nullptr && replica(id)->role() == Role::kLeader) leader = id;
     }
     return leader;
@@ -99,6 +102,7 @@ class ReplicaTest : public ::testing::Test {
     return result->value_or(ReadResult{});
   }
 
+  std::vector<sim::NodeId> members_;
   RecordingObserver observer_;
   ReplicaOptions options_;
   std::unique_ptr<World> world_;
@@ -117,6 +121,22 @@ TEST_F(ReplicaTest, ExactlyOneLeaderIsElectedAndTheOthersFollowIt) {
   // Without faults one election settles it, and the leader's no-op commits everywhere.
   EXPECT_EQ(observer_.leaders.size(), 1u);
   for (sim::NodeId id : kMembers) EXPECT_EQ(replica(id)->commit_index(), 1u);
+}
+
+// A group of one is its own quorum. Its reads once waited for a heartbeat round that only
+// a follower's acknowledgement could confirm, so a TN recovering from it never finished.
+TEST_F(ReplicaTest, ALoneReplicaLeadsCommitsAndServesReads) {
+  Build(/*seed=*/1, {0});
+  RunFor(sim::Duration::Seconds(1));
+  ASSERT_EQ(Leader(), std::optional<sim::NodeId>(0));
+  const std::vector<uint64_t> indexes = AppendAll("solo", 5);
+  const ReadResult read = ReadAll(1);
+  ASSERT_EQ(read.entries.size(), 5u);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(read.entries[i].index, indexes[i]);
+    EXPECT_EQ(read.entries[i].payload, absl::StrCat("solo-", i));
+  }
+  EXPECT_GE(replica(0)->store().durable_index(), indexes.back());
 }
 
 TEST_F(ReplicaTest, ANewLeaderIsElectedAfterTheLeaderCrashes) {

@@ -33,6 +33,9 @@ void Replica::BroadcastAppend() {
   ++round_;
   heartbeat_countdown_ = options_.heartbeat_ticks;
   for (const auto& [peer, progress] : progress_) SendAppend(peer);
+  // A lone replica is a quorum by itself: its round is confirmed as it starts, and no
+  // acknowledgement will come to serve the reads waiting for it.
+  if (progress_.empty()) ServeReads();
 }
 
 void Replica::SendAppend(sim::NodeId peer) {
