@@ -150,6 +150,22 @@ expect 2 "replay without file" -- "$hindcast" replay
 echo 'scenario { seed: banana }' >"$tmp/bad_case.textproto"
 expect 2 "malformed seed file" -- "$hindcast" replay "$tmp/bad_case.textproto"
 one_line_error "malformed seed file"
+expect 2 "empty seed file" -- "$hindcast" replay /dev/null
+one_line_error "empty seed file"
+contains "$tmp/err" 'needs expected_fingerprint and expected_verdict' "empty seed file named"
+grep -v '^expected_verdict' "$tmp/case.textproto" >"$tmp/no_verdict.textproto"
+expect 2 "seed file without verdict" -- "$hindcast" replay "$tmp/no_verdict.textproto"
+# Plans the network, the clocks or the harness cannot carry out are bad input, not crashes.
+echo 'actions { at_ns: 5 type: "swizzle" nodes: 1 nodes: 2 nodes: 1 duration_ns: 9 }' \
+  >"$tmp/swizzle_twice.textproto"
+expect 2 "swizzle naming a node twice" -- "$hindcast" run --plan="$tmp/swizzle_twice.textproto"
+one_line_error "swizzle naming a node twice"
+echo 'actions { at_ns: 5 type: "clock_jump" nodes: 1 jump_ns: 9223372036854775807 }' \
+  >"$tmp/huge_jump.textproto"
+expect 2 "clock jump past an hour" -- "$hindcast" run --plan="$tmp/huge_jump.textproto"
+echo 'actions { at_ns: 5 type: "crash" nodes: 9 }' >"$tmp/crash_client.textproto"
+expect 2 "crash of a client" -- "$hindcast" run --system=cluster --plan="$tmp/crash_client.textproto"
+contains "$tmp/err" 'node 9 is a client' "crash of a client named"
 expect 2 "save into missing dir" -- "$hindcast" run --seed=1 --save="$tmp/no/such/dir/x.textproto"
 if [ ! -e "$tmp/no/such/dir/x.textproto.tmp" ]; then passed=$((passed + 1)); else
   echo "FAIL: half-written file left"; failures=$((failures + 1)); fi

@@ -156,6 +156,12 @@ int ReplayCommand(int argc, char** argv) {
   if (args.help) return 0;
   absl::StatusOr<properties::SeedCase> seed_case = properties::ReadSeedCaseFile(args.positional[0]);
   if (!seed_case.ok()) return UsageError(std::string(seed_case.status().message()));
+  // Without both there is nothing to reproduce (an empty file once "matched").
+  if (seed_case->expected_fingerprint().empty() || seed_case->expected_verdict().empty()) {
+    return UsageError(args.positional[0] +
+                      ": a seed case needs expected_fingerprint and expected_verdict (hindcast "
+                      "run --save writes both)");
+  }
   const properties::Scenario& scenario = seed_case->scenario();
   const absl::Status valid = properties::ValidateScenario(scenario);
   if (!valid.ok()) return UsageError(args.positional[0] + ": " + std::string(valid.message()));
@@ -168,13 +174,12 @@ int ReplayCommand(int argc, char** argv) {
   const std::string verdict =
       run.report.verdict == properties::Verdict::kViolation ? "violation" : "ok";
   int code = 0;
-  if (!seed_case->expected_fingerprint().empty() &&
-      seed_case->expected_fingerprint() != fingerprint) {
+  if (seed_case->expected_fingerprint() != fingerprint) {
     std::printf("MISMATCH: fingerprint %s, expected %s\n", fingerprint.c_str(),
                 seed_case->expected_fingerprint().c_str());
     code = 1;
   }
-  if (!seed_case->expected_verdict().empty() && seed_case->expected_verdict() != verdict) {
+  if (seed_case->expected_verdict() != verdict) {
     std::printf("MISMATCH: verdict %s, expected %s\n", verdict.c_str(),
                 seed_case->expected_verdict().c_str());
     code = 1;
