@@ -166,6 +166,10 @@ expect 2 "clock jump past an hour" -- "$hindcast" run --plan="$tmp/huge_jump.tex
 echo 'actions { at_ns: 5 type: "crash" nodes: 9 }' >"$tmp/crash_client.textproto"
 expect 2 "crash of a client" -- "$hindcast" run --system=cluster --plan="$tmp/crash_client.textproto"
 contains "$tmp/err" 'node 9 is a client' "crash of a client named"
+expect 2 "cluster flag on the register" -- "$hindcast" run --workload=flight
+one_line_error "cluster flag on the register"
+contains "$tmp/err" '^hindcast: --workload applies to --system=cluster only' "cluster flag named"
+expect 2 "register flag on the cluster" -- "$hindcast" run --system=cluster --ops=5
 expect 2 "save into missing dir" -- "$hindcast" run --seed=1 --save="$tmp/no/such/dir/x.textproto"
 if [ ! -e "$tmp/no/such/dir/x.textproto.tmp" ]; then passed=$((passed + 1)); else
   echo "FAIL: half-written file left"; failures=$((failures + 1)); fi

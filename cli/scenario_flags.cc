@@ -1,8 +1,12 @@
 #include "cli/scenario_flags.h"
 
+#include <algorithm>
 #include <cstdio>
+#include <span>
 
+#include "absl/flags/commandlineflag.h"
 #include "absl/flags/flag.h"
+#include "absl/flags/reflection.h"
 #include "absl/strings/str_cat.h"
 #include "properties/scenario.h"
 #include "sim/absl_compat.h"
@@ -40,8 +44,35 @@ const std::vector<std::string>& ScenarioFlagNames() {
   return kNames;
 }
 
+namespace {
+
+// A flag of the other system, set to other than its default, would silently change nothing
+// (`hindcast run --workload=flight` without --system=cluster ran the register).
+absl::Status CheckFlagsApply(const std::string& system) {
+  const bool cluster = system == "cluster";
+  static constexpr const char* kClusterOnly[] = {
+      "workload", "isolation", "mode", "cns", "txns", "spill", "accounts", "log_replicas"};
+  static constexpr const char* kRegisterOnly[] = {"ops"};
+  for (const char* name : cluster ? std::span<const char* const>(kRegisterOnly)
+                                  : std::span<const char* const>(kClusterOnly)) {
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag != nullptr && flag->CurrentValue() != flag->DefaultValue()) {
+      std::string dashed = name;
+      std::replace(dashed.begin(), dashed.end(), '_', '-');
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--", dashed, " applies to --system=", cluster ? "register" : "cluster", " only"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
   properties::Scenario s;
+  if (const absl::Status applies = CheckFlagsApply(absl::GetFlag(FLAGS_system)); !applies.ok()) {
+    return applies;
+  }
   s.set_system(absl::GetFlag(FLAGS_system));
   s.set_seed(absl::GetFlag(FLAGS_seed));
   s.set_faults(absl::GetFlag(FLAGS_faults));
