@@ -37,9 +37,21 @@ void PrintSummary(FILE* out, const properties::Scenario& scenario, const propert
   }
 }
 
+int VerdictExitCode(properties::Verdict verdict) {
+  switch (verdict) {
+    case properties::Verdict::kOk:
+      return 0;
+    case properties::Verdict::kViolation:
+      return 1;
+    case properties::Verdict::kUnknown:
+      return 3;
+  }
+  return 3;
+}
+
 std::string FinalLine(const properties::RunSummary& r) {
-  return absl::StrCat("fingerprint=", properties::FingerprintHex(r.fingerprint), " verdict=",
-                      r.verdict == properties::Verdict::kViolation ? "violation" : "ok");
+  return absl::StrCat("fingerprint=", properties::FingerprintHex(r.fingerprint),
+                      " verdict=", Sv(VerdictName(r.verdict)));
 }
 
 std::string JsonEscape(const std::string& s) {
@@ -70,8 +82,7 @@ std::string JsonEscape(const std::string& s) {
 }
 
 std::string FailureJson(const properties::RunSummary& r, const std::string& replay_command) {
-  return absl::StrCat("{\"seed\":", r.seed, ",\"verdict\":\"",
-                      r.verdict == properties::Verdict::kViolation ? "violation" : "ok",
+  return absl::StrCat("{\"seed\":", r.seed, ",\"verdict\":\"", Sv(VerdictName(r.verdict)),
                       "\",\"failure\":\"", JsonEscape(r.failure), "\",\"detail\":\"",
                       JsonEscape(r.explanation), "\",\"anomalies\":[",
                       absl::StrJoin(r.anomalies, ",",

@@ -13,10 +13,12 @@ namespace hindcast::cli {
 void PrintSummary(FILE* out, const properties::Scenario& scenario,
                   const properties::RunSummary& run, double wall_seconds,
                   const std::string& replay_command);
-// "fingerprint=<16 hex> verdict=<ok|violation>"
+// The exit code of a run with this verdict: 0 ok, 1 violation, 3 unknown.
+int VerdictExitCode(properties::Verdict verdict);
+// "fingerprint=<16 hex> verdict=<ok|violation|unknown>"
 std::string FinalLine(const properties::RunSummary& run);
 std::string JsonEscape(const std::string& s);
-// One JSON object on one line for a failing seed of a sweep.
+// One JSON object on one line for a failing (or unknown) seed of a sweep.
 std::string FailureJson(const properties::RunSummary& run, const std::string& replay_command);
 
 }  // namespace hindcast::cli

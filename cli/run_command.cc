@@ -88,7 +88,8 @@ const CommandSpec& RunSpec() {
   static const CommandSpec spec = [] {
     CommandSpec s{"run", "hindcast run [flags]",
                   "Runs one scenario and checks it. Ends with fingerprint=<16 hex> "
-                  "verdict=<ok|violation>; exit 0 ok, 1 violation, 2 bad usage.",
+                  "verdict=<ok|violation|unknown>; exit 0 ok, 1 violation, 2 bad usage, 3 "
+                  "unknown (the checker gave up, so nothing was proven).",
                   ScenarioFlagNames()};
     for (const char* f : {"seed", "check_determinism", "save", "events"}) s.flags.push_back(f);
     return s;
@@ -131,7 +132,7 @@ int RunCommand(int argc, char** argv) {
   TimedRun run = Execute(*scenario, replay, check || events);
   if (events) PrintEvents(run);
   PrintSummary(stdout, *scenario, run.report, run.wall_seconds, replay);
-  int code = run.report.verdict == properties::Verdict::kViolation ? 1 : 0;
+  int code = VerdictExitCode(run.report.verdict);
   if (check && CompareRuns(run, Execute(*scenario, replay, true)) != 0) code = 1;
 
   const std::string save = absl::GetFlag(FLAGS_save);
@@ -139,8 +140,7 @@ int RunCommand(int argc, char** argv) {
     properties::SeedCase seed_case;
     *seed_case.mutable_scenario() = *scenario;
     seed_case.set_expected_fingerprint(properties::FingerprintHex(run.report.fingerprint));
-    seed_case.set_expected_verdict(
-        run.report.verdict == properties::Verdict::kViolation ? "violation" : "ok");
+    seed_case.set_expected_verdict(std::string(VerdictName(run.report.verdict)));
     const absl::Status written =
         properties::WriteFileAtomically(save, properties::ToTextproto(seed_case));
     if (!written.ok()) return UsageError(std::string(written.message()));
@@ -171,8 +171,7 @@ int ReplayCommand(int argc, char** argv) {
   if (events) PrintEvents(run);
   PrintSummary(stdout, scenario, run.report, run.wall_seconds, replay);
   const std::string fingerprint = properties::FingerprintHex(run.report.fingerprint);
-  const std::string verdict =
-      run.report.verdict == properties::Verdict::kViolation ? "violation" : "ok";
+  const std::string verdict(VerdictName(run.report.verdict));
   int code = 0;
   if (seed_case->expected_fingerprint() != fingerprint) {
     std::printf("MISMATCH: fingerprint %s, expected %s\n", fingerprint.c_str(),

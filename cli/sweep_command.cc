@@ -86,8 +86,10 @@ const CommandSpec& SweepSpec() {
     CommandSpec s{"sweep", "hindcast sweep --seeds=A..B [--shard=K/N] [--jobs=N] [flags]",
                   "Runs the scenario for every seed of the range (or of one shard of it). "
                   "Prints one JSON line per failing seed on stdout, in seed order, with the "
-                  "command that replays it; a progress bar and a summary go to stderr. "
-                  "Exit 0 when no seed failed, 1 when some did, 2 on bad usage.",
+                  "command that replays it (and one per seed whose checker gave up, with "
+                  "verdict unknown); a progress bar and a summary go to stderr. Exit 0 when "
+                  "every seed passed, 1 when some failed, 2 on bad usage, 3 when none failed "
+                  "but the checker gave up on some.",
                   ScenarioFlagNames()};
     for (const char* f : {"seeds", "shard", "jobs", "save_failures"}) s.flags.push_back(f);
     return s;
@@ -160,13 +162,13 @@ int SweepCommand(int argc, char** argv) {
 
   struct Slot {
     bool done = false;
-    bool failed = false;
+    bool reported = false;  // Failed, or unknown: its JSON line is printed.
     std::string json;
   };
   std::vector<Slot> slots(seeds.size());
   std::atomic<size_t> next{0};
   std::mutex mu;  // Guards slots, printed, done, failing and the output streams.
-  size_t printed = 0, done = 0, failing = 0;
+  size_t printed = 0, done = 0, failing = 0, unknown = 0;
   Progress progress(seeds.size());
   const auto start = std::chrono::steady_clock::now();
   auto elapsed = [&] {
@@ -197,11 +199,13 @@ int SweepCommand(int argc, char** argv) {
       }
       std::lock_guard<std::mutex> lock(mu);
       if (!saved_error.empty()) std::fprintf(stderr, "hindcast: %s\n", saved_error.c_str());
-      slots[i] = {true, failed, failed ? FailureJson(report, replay) : std::string()};
+      const bool reported = failed || report.verdict == properties::Verdict::kUnknown;
+      slots[i] = {true, reported, reported ? FailureJson(report, replay) : std::string()};
       ++done;
       failing += failed;
+      unknown += report.verdict == properties::Verdict::kUnknown;
       while (printed < slots.size() && slots[printed].done) {
-        if (slots[printed].failed) std::printf("%s\n", slots[printed].json.c_str());
+        if (slots[printed].reported) std::printf("%s\n", slots[printed].json.c_str());
         ++printed;
       }
       std::fflush(stdout);
@@ -216,12 +220,13 @@ int SweepCommand(int argc, char** argv) {
   const double seconds = elapsed();
   std::fprintf(stderr,
                "sweep: %zu seeds (%s, shard %llu/%llu) in %.1fs, %.0f seeds/s, %d jobs: "
-               "%zu failing\n",
+               "%zu failing%s\n",
                seeds.size(), absl::GetFlag(FLAGS_seeds).c_str(),
                static_cast<unsigned long long>(shard->k), static_cast<unsigned long long>(shard->n),
                seconds, seconds > 0 ? static_cast<double>(seeds.size()) / seconds : 0.0, jobs,
-               failing);
-  return failing > 0 ? 1 : 0;
+               failing, unknown > 0 ? absl::StrCat(", ", unknown, " unknown").c_str() : "");
+  if (failing > 0) return 1;
+  return unknown > 0 ? 3 : 0;
 }
 
 }  // namespace hindcast::cli

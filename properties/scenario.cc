@@ -281,9 +281,9 @@ absl::StatusOr<SeedCase> ParseSeedCase(std::string_view text, std::string_view s
   absl::StatusOr<SeedCase> c = ParseText<SeedCase>(text, source_name);
   if (!c.ok()) return c.status();
   if (!c->expected_verdict().empty() && c->expected_verdict() != "ok" &&
-      c->expected_verdict() != "violation") {
+      c->expected_verdict() != "violation" && c->expected_verdict() != "unknown") {
     return absl::InvalidArgumentError(
-        absl::StrCat(Sv(source_name), ": expected_verdict must be ok or violation, not \"",
+        absl::StrCat(Sv(source_name), ": expected_verdict must be ok, violation or unknown, not \"",
                      c->expected_verdict(), "\""));
   }
   if (!c->expected_fingerprint().empty() &&
