@@ -7,7 +7,9 @@
 // The history's operations must each hold one micro-operation on `key` (others are
 // ignored): `w` writes its value, `r` returns the value it read (nullopt: the initial, empty
 // register). Failed operations never happened and are dropped. Info (unknown) writes may
-// take effect at any moment after their invocation or never; info reads constrain nothing.
+// take effect at any moment after their invocation or never; info reads constrain nothing,
+// and neither does an info write whose value no read returned (it is dropped before the
+// search, which keeps runs with many timed-out writes from exhausting it).
 // Invocations and completions at the same instant are treated as concurrent, the lenient
 // reading, so a verdict of violation never rests on a tie.
 #ifndef HINDCAST_PROPERTIES_LINEARIZABILITY_H_
