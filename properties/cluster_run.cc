@@ -26,9 +26,15 @@ using nodes::txn::TxnReply;
 
 constexpr sim::Duration kFaultHorizon = sim::Duration::Seconds(2);
 constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
+// A transaction of many statements gets this much per statement when that is longer than
+// kClientTimeout: under read committed each statement takes a fresh snapshot and waits for
+// the LogTail watermark to reach it (up to a 20 ms heartbeat), so a final read of thousands
+// of accounts outlasted the fixed timeout and the run reported it unanswered.
+constexpr sim::Duration kClientTimeoutPerStatement = sim::Duration::Millis(50);
 constexpr sim::Duration kThinkMax = sim::Duration::Millis(10);
 constexpr sim::Duration kWorkloadTimeLimit = sim::Duration::Seconds(120);
 constexpr sim::Duration kSetupTimeLimit = sim::Duration::Seconds(30);
+constexpr sim::Duration kFinalReadTimeLimit = sim::Duration::Seconds(30);
 // After the restart of every server: how long the cluster may take to serve again before
 // the final read is tried anyway (it retries), and how often to look.
 constexpr sim::Duration kSettleMax = sim::Duration::Seconds(3);
@@ -36,6 +42,10 @@ constexpr sim::Duration kSettleStep = sim::Duration::Millis(20);
 constexpr sim::Duration kRetryPause = sim::Duration::Millis(200);
 constexpr int kFinalReadAttemptsMax = 40;
 constexpr int kSetupAttemptsMax = 100;
+
+sim::Duration TimeoutFor(size_t statements) {
+  return std::max(kClientTimeout, kClientTimeoutPerStatement * static_cast<int64_t>(statements));
+}
 
 // What a client learned: `reply` is null when it timed out.
 TxnOutcome OutcomeOf(const TxnReply* reply) {
@@ -201,7 +211,7 @@ class WorkloadClient : public sim::Node {
     for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
     nodes::SendMessage(env_, cn_, std::move(m));
     in_flight_ = true;
-    timer_ = env_.SetTimer(kClientTimeout, [this] {
+    timer_ = env_.SetTimer(TimeoutFor(ops_.size()), [this] {
       in_flight_ = false;
       Done(nullptr);
     });
@@ -352,8 +362,12 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   RestartEverything(world);
   SettleUntilServing(world, cluster);
   driver.set_running(1);
-  clients.front()->RunUntilCommitted(driver.workload().FinalRead(), kFinalReadAttemptsMax, true);
-  sim.Run({.time_limit = sim.Now() + sim::Duration::Seconds(30)});
+  std::vector<nodes::txn::Op> final_read = driver.workload().FinalRead();
+  // Room for a few timed-out attempts of a long final read (see kClientTimeoutPerStatement).
+  const sim::Duration final_limit =
+      std::max(kFinalReadTimeLimit, TimeoutFor(final_read.size()) * 4);
+  clients.front()->RunUntilCommitted(std::move(final_read), kFinalReadAttemptsMax, true);
+  sim.Run({.time_limit = sim.Now() + final_limit});
   driver.Judge(clients.front()->committed_result());
   driver.history().CloseOpenAsInfo(sim.Now().ns());
 
