@@ -32,7 +32,6 @@ constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
 // of accounts outlasted the fixed timeout and the run reported it unanswered.
 constexpr sim::Duration kClientTimeoutPerStatement = sim::Duration::Millis(50);
 constexpr sim::Duration kThinkMax = sim::Duration::Millis(10);
-constexpr sim::Duration kWorkloadTimeLimit = sim::Duration::Seconds(120);
 constexpr sim::Duration kSetupTimeLimit = sim::Duration::Seconds(30);
 constexpr sim::Duration kFinalReadTimeLimit = sim::Duration::Seconds(30);
 // After the restart of every server: how long the cluster may take to serve again before
@@ -167,6 +166,18 @@ class WorkloadClient : public sim::Node {
 
   // The workload: txns_ transactions, then Driver::Finished.
   void RunWorkload() { Next(); }
+  // Ends the workload where it stands, before the final phase: no further transaction, and
+  // the one in flight (if any) is recorded as unknown. A workload that outlived its time
+  // limit went on during the final read, and a transfer acknowledged then was required of a
+  // final read built before it ("the acknowledged transfer ... is gone", with no fault).
+  void StopWorkload() {
+    stopped_ = true;
+    if (in_flight_ && !retry_.has_value()) {
+      env_.CancelTimer(timer_);
+      in_flight_ = false;
+      driver_.Record(turn_, ops_, history_index_, invoked_, nullptr);
+    }
+  }
   // Sends `ops` until a reply says they committed, at most `attempts` times; then (or when
   // they never did) Driver::Finished. For the final read, the history records the attempt
   // that committed.
@@ -187,11 +198,13 @@ class WorkloadClient : public sim::Node {
   };
 
   void Next() {
+    if (stopped_) return;
     if (done_ >= txns_) {
       driver_.Finished();
       return;
     }
     env_.SetTimer(env_.rng().UniformDuration(sim::Duration::Zero(), kThinkMax), [this] {
+      if (stopped_) return;
       turn_ = {.index = index_, .node = env_.id(), .txn = done_};
       std::vector<Op> ops = driver_.NextTxn(turn_, env_.rng(), &history_index_);
       Send(std::move(ops));
@@ -246,6 +259,7 @@ class WorkloadClient : public sim::Node {
   sim::NodeId cn_;
   int txns_;
   int done_ = 0;
+  bool stopped_ = false;
   ClientTurn turn_;
   uint64_t req_ = 0;
   bool in_flight_ = false;
@@ -357,8 +371,9 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
       sim.Schedule(sim::Duration::Zero(), [client] { client->RunWorkload(); });
     }
   }
-  report.plan =
-      RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon, kWorkloadTimeLimit);
+  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon,
+                               scenario.workload_time_limit);
+  for (WorkloadClient* client : clients) client->StopWorkload();
   RestartEverything(world);
   SettleUntilServing(world, cluster);
   driver.set_running(1);

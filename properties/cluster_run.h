@@ -44,6 +44,9 @@ struct ClusterScenario {
   // The planted application bug: inventory reserves with a check transaction and an update
   // transaction instead of one RESERVE.
   bool bug_inventory_check_then_update = false;
+  // How long the workload may run before the final phase cuts it off (its open transactions
+  // then count as unknown). Not a flag: tests shorten it.
+  sim::Duration workload_time_limit = sim::Duration::Seconds(120);
 };
 
 struct ClusterReport {
