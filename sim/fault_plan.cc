@@ -286,9 +286,16 @@ Duration FaultExtent(const FaultAction& action) {
       const int64_t k = static_cast<int64_t>(action.nodes.size());
       return SwizzleStep(action) * (2 * (k - 1)) + action.duration;
     }
-    default:
-      return Duration::Zero();
+    case FaultType::kCrash:
+    case FaultType::kRestart:
+    case FaultType::kPartition:
+    case FaultType::kBlockOneWay:
+    case FaultType::kHeal:
+    case FaultType::kClockJump:
+    case FaultType::kDiskRot:
+      break;
   }
+  return Duration::Zero();
 }
 
 void ScheduleFaultPlan(Simulator& sim, const FaultPlan& plan, FaultTarget& target,
