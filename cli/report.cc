@@ -81,7 +81,7 @@ std::string JsonEscape(const std::string& s) {
   return out;
 }
 
-std::string FailureJson(const properties::RunSummary& r, const std::string& replay_command) {
+std::string SeedJson(const properties::RunSummary& r, const std::string& replay_command) {
   return absl::StrCat("{\"seed\":", r.seed, ",\"verdict\":\"", Sv(VerdictName(r.verdict)),
                       "\",\"failure\":\"", JsonEscape(r.failure), "\",\"detail\":\"",
                       JsonEscape(r.explanation), "\",\"anomalies\":[",

@@ -19,7 +19,7 @@ int VerdictExitCode(properties::Verdict verdict);
 std::string FinalLine(const properties::RunSummary& run);
 std::string JsonEscape(const std::string& s);
 // One JSON object on one line for a failing (or unknown) seed of a sweep.
-std::string FailureJson(const properties::RunSummary& run, const std::string& replay_command);
+std::string SeedJson(const properties::RunSummary& run, const std::string& replay_command);
 
 }  // namespace hindcast::cli
 

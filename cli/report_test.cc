@@ -14,7 +14,7 @@ TEST(ReportTest, AnUnknownVerdictIsNeitherOkNorAViolation) {
   r.explanation = "search gave up after 20000000 steps";
   EXPECT_EQ(FinalLine(r), "fingerprint=13c484a1c686c9f9 verdict=unknown");
   EXPECT_EQ(VerdictExitCode(r.verdict), 3);
-  const std::string json = FailureJson(r, "hindcast run --seed=5");
+  const std::string json = SeedJson(r, "hindcast run --seed=5");
   EXPECT_EQ(json.rfind("{\"seed\":5,\"verdict\":\"unknown\",", 0), 0u) << json;
   EXPECT_NE(json.find("\"detail\":\"search gave up after 20000000 steps\""), std::string::npos);
 

@@ -200,7 +200,7 @@ int SweepCommand(int argc, char** argv) {
       std::lock_guard<std::mutex> lock(mu);
       if (!saved_error.empty()) std::fprintf(stderr, "hindcast: %s\n", saved_error.c_str());
       const bool reported = failed || report.verdict == properties::Verdict::kUnknown;
-      slots[i] = {true, reported, reported ? FailureJson(report, replay) : std::string()};
+      slots[i] = {true, reported, reported ? SeedJson(report, replay) : std::string()};
       ++done;
       failing += failed;
       unknown += report.verdict == properties::Verdict::kUnknown;

@@ -112,10 +112,10 @@ Known FromOutcome(TxnOutcome o) {
 }
 
 // --- bank -------------------------------------------------------------------------------
-// Transfers between the accounts (five by default), so the total is always 0. Under snapshot
-// isolation every committed read of all accounts must sum to 0; under read committed only the final
-// read must. Each transfer also writes a marker key, and every acknowledged transfer's marker must
-// be present after the restarts (durability).
+// Transfers between the accounts (five by default), so the total is always 0. Under
+// snapshot isolation every committed read of all accounts must sum to 0; under read
+// committed only the final read must. Each transfer also writes a marker key, and every
+// acknowledged transfer's marker must be present after the restarts (durability).
 class Bank : public ClusterWorkload {
  public:
   explicit Bank(const ClusterScenario& s)

@@ -7,6 +7,7 @@
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
 #include "sim/event_log.h"
+#include "sim/network.h"
 
 namespace hindcast::sim {
 namespace {
@@ -279,13 +280,9 @@ Duration FaultExtent(const FaultAction& action) {
     case FaultType::kClog:
     case FaultType::kDiskFaults:
       return action.duration;
-    case FaultType::kSwizzle: {
+    case FaultType::kSwizzle:
       if (action.nodes.empty()) return Duration::Zero();
-      // The last node stalls at step * (k - 1), and is released `duration` plus k - 1 steps
-      // after that (Network::Swizzle).
-      const int64_t k = static_cast<int64_t>(action.nodes.size());
-      return SwizzleStep(action) * (2 * (k - 1)) + action.duration;
-    }
+      return Network::SwizzleSpan(action.nodes.size(), SwizzleStep(action), action.duration);
     case FaultType::kCrash:
     case FaultType::kRestart:
     case FaultType::kPartition:

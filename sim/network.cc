@@ -477,7 +477,7 @@ Instant Network::Swizzle(const std::vector<NodeId>& nodes, Duration step, Durati
       pending_clogs_.push_back({clog_at, timer});
     }
   }
-  return all_clogged + hold + step * (k - 1);
+  return start + SwizzleSpan(nodes.size(), step, hold);
 }
 
 Instant Network::send_clog_end(NodeId node) const {

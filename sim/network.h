@@ -205,6 +205,12 @@ class Network {
   // reversed or seeded-random; choosing which nodes to swizzle is the fault plan's job.
   Instant Swizzle(const std::vector<NodeId>& nodes, Duration step, Duration hold,
                   SwizzleUnclogOrder order = SwizzleUnclogOrder::kReverse);
+  // How long a swizzle of `nodes` nodes lasts, from its start to the last release: the last
+  // node stalls k - 1 steps in, and is released `hold` plus k - 1 steps after that.
+  static Duration SwizzleSpan(size_t nodes, Duration step, Duration hold) {
+    const int64_t k = static_cast<int64_t>(nodes);
+    return step * (2 * (k - 1)) + hold;
+  }
   // When the side(s) of `node` stop being clogged; at or before Now() means not clogged.
   Instant send_clog_end(NodeId node) const;
   Instant receive_clog_end(NodeId node) const;
