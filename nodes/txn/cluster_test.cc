@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "nodes/txn/tn.h"
 #include "nodes/wire.h"
 #include "storage/pb_util.h"
 
@@ -240,6 +241,55 @@ TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommit) {
 
 TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommitAfterTheTnRestarts) {
   ExpectALateCopyOfARefusedCommitDoesNotCommit(/*restart_tn=*/true);
+}
+
+// The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.
+LogRecord Claimed(uint64_t epoch, uint64_t prev) {
+  LogRecord r;
+  r.mutable_claim()->set_epoch(epoch);
+  r.mutable_claim()->set_prev(prev);
+  return r;
+}
+LogRecord Stamped(uint64_t holder, uint64_t seq, bool fence = false) {
+  LogRecord r;
+  if (fence) {
+    r.set_fence(1);
+  } else {
+    r.set_commit_batch("batch");
+  }
+  r.set_holder(holder);
+  r.set_seq(seq);
+  return r;
+}
+
+TEST(TnLeaseTest, ALateRecordOfAnEarlierIncarnationCountsForNothing) {
+  LogLease lease;
+  EXPECT_TRUE(CountsUnderLease(1, Claimed(/*epoch=*/7, /*prev=*/0), lease));
+  EXPECT_TRUE(CountsUnderLease(2, Stamped(/*holder=*/1, /*seq=*/1), lease));
+  // A restart claims from the claim at 1; then a batch the first incarnation sent lands.
+  EXPECT_FALSE(CountsUnderLease(3, Claimed(9, /*prev=*/0), lease));  // Named no holder.
+  EXPECT_EQ(lease.claim, 1u);
+  EXPECT_TRUE(CountsUnderLease(4, Claimed(9, /*prev=*/1), lease));
+  EXPECT_EQ(lease.claim, 4u);
+  EXPECT_EQ(lease.epoch, 9u);
+  EXPECT_FALSE(CountsUnderLease(5, Stamped(1, 2), lease));
+  EXPECT_TRUE(CountsUnderLease(6, Stamped(4, 1), lease));
+  // A claim the first incarnation sent late, naming the holder it knew, takes nothing over.
+  EXPECT_FALSE(CountsUnderLease(7, Claimed(7, /*prev=*/0), lease));
+  EXPECT_EQ(lease.claim, 4u);
+}
+
+TEST(TnLeaseTest, AFenceVoidsTheHoldersEarlierRecordsThatLandAfterIt) {
+  LogLease lease;
+  ASSERT_TRUE(CountsUnderLease(1, Claimed(7, 0), lease));
+  EXPECT_TRUE(CountsUnderLease(2, Stamped(1, 1), lease));
+  // Batch 2 went out, its outcome unknown; the fence (seq 3) finds it absent.
+  EXPECT_TRUE(CountsUnderLease(3, Stamped(1, 3, /*fence=*/true), lease));
+  EXPECT_FALSE(CountsUnderLease(4, Stamped(1, 2), lease));  // Batch 2, late: void.
+  EXPECT_TRUE(CountsUnderLease(5, Stamped(1, 4), lease));
+  // A fence sent before this one, landing late, voids nothing further.
+  EXPECT_FALSE(CountsUnderLease(6, Stamped(1, 2, /*fence=*/true), lease));
+  EXPECT_TRUE(CountsUnderLease(7, Stamped(1, 5), lease));
 }
 
 }  // namespace

@@ -16,10 +16,50 @@ namespace {
 constexpr sim::Duration kRetryBackoff = sim::Duration::Millis(20);
 constexpr uint64_t kLockTableId = 1;
 
-std::string Fence() {
+LogRecord FenceRecord() {
   LogRecord r;
   r.set_fence(1);
-  return Encode(r);
+  return r;
+}
+
+// What recovery replays: the newest checkpoint that counts (or none), the index replay
+// starts after (its cover), the lease there, and the lease at the end of the read.
+struct ReplayPlan {
+  const Checkpoint* checkpoint = nullptr;
+  uint64_t from = 0;
+  LogLease start;
+  LogLease end;
+};
+
+// A checkpoint counts if it does in a replay from its own cover with the lease it carries.
+// One that landed late (its TN gone) is passed over: the claims after its cover moved the
+// lease on. One whose cover the log no longer reaches is older than the one the truncation
+// was for.
+ReplayPlan PlanReplay(const std::vector<std::pair<uint64_t, LogRecord>>& records,
+                      uint64_t compacted_through) {
+  for (size_t c = records.size(); c-- > 0;) {
+    if (!records[c].second.has_checkpoint()) continue;
+    const Checkpoint& checkpoint = records[c].second.checkpoint();
+    if (checkpoint.covers_index() < compacted_through) continue;
+    const LogLease start{.claim = checkpoint.lease().claim(),
+                         .void_below = checkpoint.lease().void_below()};
+    LogLease lease = start;
+    bool counts = false;
+    for (const auto& [index, record] : records) {
+      if (index <= checkpoint.covers_index()) continue;
+      const bool counted = CountsUnderLease(index, record, lease);
+      if (index == records[c].first) counts = counted;
+    }
+    if (counts) {
+      return {.checkpoint = &checkpoint,
+              .from = checkpoint.covers_index(),
+              .start = start,
+              .end = lease};
+    }
+  }
+  LogLease lease;
+  for (const auto& [index, record] : records) CountsUnderLease(index, record, lease);
+  return {.end = lease};
 }
 
 Write ToWire(std::string_view key, const std::optional<std::string>& value) {
@@ -31,6 +71,17 @@ Write ToWire(std::string_view key, const std::optional<std::string>& value) {
 }
 
 }  // namespace
+
+bool CountsUnderLease(uint64_t index, const LogRecord& record, LogLease& lease) {
+  if (record.has_claim()) {
+    if (record.claim().prev() != lease.claim) return false;  // Late, or raced by another.
+    lease = {.claim = index, .epoch = record.claim().epoch()};
+    return true;
+  }
+  if (record.holder() != lease.claim || record.seq() < lease.void_below) return false;
+  if (record.has_fence()) lease.void_below = record.seq();
+  return true;
+}
 
 Tn::Tn(NodeEnv& env, const TnOptions& options)
     : env_(env),
@@ -54,18 +105,21 @@ void Tn::Send(sim::NodeId to, Message m) { SendMessage(env_, to, std::move(m)); 
 // --- Recovery -------------------------------------------------------------------------
 
 void Tn::Recover() {
-  // The fence decides every entry before it (an append of the previous incarnation still in
-  // the log either committed before the fence or never will), so the read below sees every
-  // commit there will ever be from before this incarnation.
-  log_.Append(Fence(), [this](absl::StatusOr<uint64_t> fence) {
-    if (!fence.ok()) {
+  // The claim decides every entry before it (an append of an earlier incarnation still in
+  // the log either committed before the claim or never counts), so the read below sees
+  // every commit there will ever be from before this incarnation.
+  LogRecord claim;
+  claim.mutable_claim()->set_epoch(epoch_);
+  claim.mutable_claim()->set_prev(claim_prev_);
+  log_.Append(Encode(claim), [this](absl::StatusOr<uint64_t> at) {
+    if (!at.ok()) {
       env_.SetTimer(kRetryBackoff, [this] { Recover(); });
       return;
     }
-    // A newly elected leader may report a commit index behind the fence until it commits
-    // in its own term: a read that does not reach the fence is incomplete, so try again.
-    log_.Read(1, [this, fence = *fence](absl::StatusOr<logservice::ReadResult> result) {
-      if (!result.ok() || result->commit_index < fence) {
+    // A newly elected leader may report a commit index behind the claim until it commits
+    // in its own term: a read that does not reach the claim is incomplete, so try again.
+    log_.Read(1, [this, at = *at](absl::StatusOr<logservice::ReadResult> result) {
+      if (!result.ok() || result->commit_index < at) {
         env_.SetTimer(kRetryBackoff, [this] { Recover(); });
         return;
       }
@@ -81,32 +135,55 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
     HC_ASSERT_MSG(ParseMessage(e.payload, &r), "the TN's own log record does not parse");
     records.emplace_back(e.index, std::move(r));
   }
-  for (const auto& [index, r] : records) {
-    if (r.has_checkpoint()) {
-      objects_.assign(r.checkpoint().objects().begin(), r.checkpoint().objects().end());
-      covered_ts_ = storage::FromProto(r.checkpoint().covers_ts());
-      covered_index_ = r.checkpoint().covers_index();
-      bind_version_ = std::max(bind_version_, r.checkpoint().bind_version());
-      for (const CnIncarnation& c : r.checkpoint().cn_incarnations()) {
-        cn_incarnations_[c.cn()] = c.incarnation();
-      }
-      for (const CommittedTxn& c : r.checkpoint().committed()) {
-        outcomes_[storage::FromProto(c.txn())] = {CommitReply::COMMITTED,
-                                                  storage::FromProto(c.commit_ts())};
-      }
-      for (const CnDecided& d : r.checkpoint().decided()) Retire(d.cn(), d.below());
+  const ReplayPlan plan = PlanReplay(records, result.compacted_through);
+  if (plan.end.epoch != epoch_) {
+    // The claim named a holder that was not the current one (a restart names none): claim
+    // again from the one the log shows.
+    claim_prev_ = plan.end.claim;
+    env_.Record({.kind = sim::EventKind::kNodeState, .a = 15, .b = claim_prev_});
+    Recover();
+    return;
+  }
+  if (plan.checkpoint != nullptr) {
+    const Checkpoint& c = *plan.checkpoint;
+    objects_.assign(c.objects().begin(), c.objects().end());
+    covered_ts_ = storage::FromProto(c.covers_ts());
+    covered_index_ = c.covers_index();
+    bind_version_ = std::max(bind_version_, c.bind_version());
+    for (const CnIncarnation& i : c.cn_incarnations()) cn_incarnations_[i.cn()] = i.incarnation();
+    for (const CommittedTxn& committed : c.committed()) {
+      outcomes_[storage::FromProto(committed.txn())] = {CommitReply::COMMITTED,
+                                                        storage::FromProto(committed.commit_ts())};
     }
+    for (const CnDecided& d : c.decided()) Retire(d.cn(), d.below());
   }
   last_commit_ts_ = covered_ts_;
   // The versions the objects hold are not replayed, so none at or below the cover can be
   // conflict-checked.
   if (!objects_.empty()) tail_.Truncate(covered_ts_.Next());
-  for (const auto& [index, r] : records) ApplyLogRecord(index, r);
+  LogLease lease = plan.start;
+  uint64_t voided = 0;
+  for (const auto& [index, r] : records) {
+    if (index <= plan.from) continue;
+    if (CountsUnderLease(index, r, lease)) {
+      ApplyLogRecord(index, r);
+    } else {
+      ++voided;
+    }
+  }
+  lease_ = lease;
   applied_index_ = std::max(applied_index_, result.commit_index);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 13, .b = result.entries.size()});
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 14, .b = result.compacted_through});
+  if (voided != 0) env_.Record({.kind = sim::EventKind::kNodeState, .a = 16, .b = voided});
   clock_.Observe(last_commit_ts_);
   FinishRecovery();
+}
+
+std::string Tn::Stamped(LogRecord record) {
+  record.set_holder(lease_.claim);
+  record.set_seq(next_record_seq_++);
+  return Encode(record);
 }
 
 // Applies one committed log record to the in-memory state. Commit batches at or below the
@@ -313,7 +390,8 @@ void Tn::MaybeStartBatch() {
   batch_in_flight_ = true;
   LogRecord record;
   record.set_commit_batch(std::move(payload));
-  log_.Append(Encode(record), [this](absl::StatusOr<uint64_t> index) { OnBatchAppended(index); });
+  log_.Append(Stamped(std::move(record)),
+              [this](absl::StatusOr<uint64_t> index) { OnBatchAppended(index); });
 }
 
 void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
@@ -337,7 +415,7 @@ void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
 // The append's outcome is unknown. Append a fence and read the log back: the batch either
 // committed before the fence or never will (see Recover).
 void Tn::ResolveUnknownBatch() {
-  log_.Append(Fence(), [this](absl::StatusOr<uint64_t> fence) {
+  log_.Append(Stamped(FenceRecord()), [this](absl::StatusOr<uint64_t> fence) {
     if (!fence.ok()) {
       env_.SetTimer(kRetryBackoff, [this] { ResolveUnknownBatch(); });
       return;
@@ -353,7 +431,9 @@ void Tn::ResolveUnknownBatch() {
                 for (const logservice::CommittedEntry& e : result->entries) {
                   LogRecord r;
                   HC_ASSERT(ParseMessage(e.payload, &r));
-                  if (!r.has_commit_batch()) continue;
+                  // An earlier copy of the batch landing after an earlier fence counts no
+                  // more than it would in a recovery.
+                  if (!CountsUnderLease(e.index, r, lease_) || !r.has_commit_batch()) continue;
                   absl::StatusOr<std::vector<storage::CommitRecord>> decoded =
                       storage::DecodeCommitRecords(r.commit_batch());
                   HC_ASSERT(decoded.ok());
@@ -442,7 +522,7 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
   LogRecord record;
   record.mutable_cn_incarnation()->set_cn(cn);
   record.mutable_cn_incarnation()->set_incarnation(subscribe.incarnation());
-  log_.Append(Encode(record),
+  log_.Append(Stamped(std::move(record)),
               [this, cn, incarnation = subscribe.incarnation(),
                subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
                 if (!at.ok() || !serving_) return;  // The CN subscribes again.
@@ -512,6 +592,11 @@ void Tn::Flush() {
   if (!serving_ || flushing_ || last_commit_ts_ <= covered_ts_) return;
   const storage::Timestamp cover = last_commit_ts_;
   const uint64_t cover_index = applied_index_;
+  // Every fence this incarnation appended has been read (none is out between batches), so
+  // this is the lease just past cover_index.
+  Lease lease;
+  lease.set_claim(lease_.claim);
+  lease.set_void_below(lease_.void_below);
   storage::ObjectWriter writer = storage::ObjectWriter::ForFlush();
   tail_.ForEachVersion([&](std::string_view key, const storage::Version& v) {
     if (v.commit_ts > covered_ts_ && v.commit_ts <= cover) writer.Add(key, v.commit_ts, v.value);
@@ -519,53 +604,57 @@ void Tn::Flush() {
   if (writer.entry_count() == 0) return;
   flushing_ = true;
   const std::string name = absl::StrFormat("flush/%016x-%06d", epoch_, ++flushes_);
-  store_.Put(name, std::move(writer).Finish(), [this, name, cover, cover_index](absl::Status s) {
-    if (!s.ok()) {
-      flushing_ = false;  // Try again later; an unknown put leaves at most an orphan object.
-      return;
-    }
-    std::vector<std::string> objects = objects_;
-    objects.push_back(name);
-    LogRecord record;
-    Checkpoint* c = record.mutable_checkpoint();
-    for (const std::string& o : objects) c->add_objects(o);
-    *c->mutable_covers_ts() = storage::ToProto(cover);
-    c->set_covers_index(cover_index);
-    c->set_bind_version(std::max(bind_version_, bind_version_appended_));
-    // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
-    // after a restart the lost fence would let through only requests of the CN's previous
-    // incarnation, and those name an earlier TN epoch, which a new TN never runs.
-    for (const auto& [node, incarnation] : cn_incarnations_) {
-      CnIncarnation* i = c->add_cn_incarnations();
-      i->set_cn(node);
-      i->set_incarnation(incarnation);
-    }
-    for (const auto& [txn, outcome] : outcomes_) {
-      if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover) continue;
-      if (Fenced(txn)) continue;
-      CommittedTxn* committed = c->add_committed();
-      *committed->mutable_txn() = storage::ToProto(txn);
-      *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);
-    }
-    for (const auto& [node, below] : decided_below_) {
-      CnDecided* d = c->add_decided();
-      d->set_cn(node);
-      d->set_below(below);
-    }
-    log_.Append(Encode(record), [this, objects, cover, cover_index](absl::StatusOr<uint64_t> at) {
-      flushing_ = false;
-      if (!at.ok()) return;  // Unknown: the next flush writes a fresh checkpoint.
-      // Keep one interval of versions below the new cover for conflict checks of snapshots
-      // taken before it; older ones live only in objects now.
-      tail_.Truncate(covered_ts_.Next());
-      objects_ = objects;
-      covered_ts_ = std::max(covered_ts_, cover);
-      covered_index_ = std::max(covered_index_, cover_index);
-      log_.Truncate(cover_index, [](absl::Status) {});
-      env_.Record({.kind = sim::EventKind::kNodeState, .a = 11, .b = cover_index});
-      PushEntries({}, /*objects_changed=*/true);
-    });
-  });
+  store_.Put(
+      name, std::move(writer).Finish(),
+      [this, name, cover, cover_index, lease = std::move(lease)](absl::Status s) {
+        if (!s.ok()) {
+          flushing_ = false;  // Try again later; an unknown put leaves at most an orphan object.
+          return;
+        }
+        std::vector<std::string> objects = objects_;
+        objects.push_back(name);
+        LogRecord record;
+        Checkpoint* c = record.mutable_checkpoint();
+        for (const std::string& o : objects) c->add_objects(o);
+        *c->mutable_covers_ts() = storage::ToProto(cover);
+        c->set_covers_index(cover_index);
+        *c->mutable_lease() = lease;
+        c->set_bind_version(std::max(bind_version_, bind_version_appended_));
+        // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
+        // after a restart the lost fence would let through only requests of the CN's previous
+        // incarnation, and those name an earlier TN epoch, which a new TN never runs.
+        for (const auto& [node, incarnation] : cn_incarnations_) {
+          CnIncarnation* i = c->add_cn_incarnations();
+          i->set_cn(node);
+          i->set_incarnation(incarnation);
+        }
+        for (const auto& [txn, outcome] : outcomes_) {
+          if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover) continue;
+          if (Fenced(txn)) continue;
+          CommittedTxn* committed = c->add_committed();
+          *committed->mutable_txn() = storage::ToProto(txn);
+          *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);
+        }
+        for (const auto& [node, below] : decided_below_) {
+          CnDecided* d = c->add_decided();
+          d->set_cn(node);
+          d->set_below(below);
+        }
+        log_.Append(Stamped(std::move(record)),
+                    [this, objects, cover, cover_index](absl::StatusOr<uint64_t> at) {
+                      flushing_ = false;
+                      if (!at.ok()) return;  // Unknown: the next flush writes a fresh checkpoint.
+                      // Keep one interval of versions below the new cover for conflict checks of
+                      // snapshots taken before it; older ones live only in objects now.
+                      tail_.Truncate(covered_ts_.Next());
+                      objects_ = objects;
+                      covered_ts_ = std::max(covered_ts_, cover);
+                      covered_index_ = std::max(covered_index_, cover_index);
+                      log_.Truncate(cover_index, [](absl::Status) {});
+                      env_.Record({.kind = sim::EventKind::kNodeState, .a = 11, .b = cover_index});
+                      PushEntries({}, /*objects_changed=*/true);
+                    });
+      });
 }
 
 void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
@@ -588,7 +677,7 @@ void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
   LogRecord record;
   record.set_bind_version(bind_version_ + 1);
   bind_version_appended_ = std::max(bind_version_appended_, bind_version_ + 1);
-  log_.Append(Encode(record),
+  log_.Append(Stamped(std::move(record)),
               [this, reply, version = bind_version_ + 1](absl::StatusOr<uint64_t> at) mutable {
                 if (!at.ok()) return;  // The lock service asks again.
                 bind_version_ = std::max(bind_version_, version);

@@ -29,9 +29,11 @@
 // have been pushed — advanced by heartbeats. A CN resubscribes (and gets a snapshot: the
 // object list plus the unflushed LogTail) when it sees a new TN epoch or a gap in `seq`.
 //
-// Recovery after a restart reads the whole log: the newest checkpoint's objects hold
-// everything up to its covered index, and later commit records are replayed on top. The HLC
-// is moved past every replayed commit so new commit timestamps stay increasing.
+// Recovery after a restart claims the log (txn.proto, LogRecord, says why and how an append
+// that lands late is voided) and reads it whole: the newest checkpoint that counts holds
+// everything up to its covered index in objects, and later records that count are replayed
+// on top. The HLC is moved past every replayed commit so new commit timestamps stay
+// increasing.
 #ifndef HINDCAST_NODES_TXN_TN_H_
 #define HINDCAST_NODES_TXN_TN_H_
 
@@ -52,6 +54,19 @@
 #include "storage/wal.h"
 
 namespace hindcast::nodes::txn {
+
+// Where a reader of the TN's log stands in the lease over it (txn.proto, LogRecord): the
+// current holder's claim index, its epoch (0 if its claim was not read), and the seq below
+// which the holder's records are void.
+struct LogLease {
+  uint64_t claim = 0;
+  uint64_t epoch = 0;
+  uint64_t void_below = 0;
+};
+
+// Whether the TN log record at `index` counts, read in log order under `lease`, which it
+// moves on.
+bool CountsUnderLease(uint64_t index, const LogRecord& record, LogLease& lease);
 
 struct TnOptions {
   std::vector<sim::NodeId> log_replicas;
@@ -88,6 +103,8 @@ class Tn : public sim::Node {
   // Recovery.
   void Recover();
   void OnRecoveryRead(const logservice::ReadResult& result);
+  // `record` with this incarnation's lease stamp, encoded for an append.
+  std::string Stamped(LogRecord record);
   void ApplyLogRecord(uint64_t index, const LogRecord& record);
   void ApplyCommit(const storage::CommitRecord& record);
   void FinishRecovery();
@@ -132,6 +149,12 @@ class Tn : public sim::Node {
   objectstore::ObjectClient store_;
   uint64_t epoch_;
   bool serving_ = false;
+  // The claim Recover() names as the one it takes over from: none at first, then whatever
+  // the log showed as current when a claim did not count.
+  uint64_t claim_prev_ = 0;
+  // Once serving: this incarnation's own claim, and its latest fence.
+  LogLease lease_;
+  uint64_t next_record_seq_ = 1;
 
   // Commits replayed or applied this incarnation, less those a checkpoint made old: after
   // each checkpoint the versions at or below the previous one's cover are dropped, so tail_
