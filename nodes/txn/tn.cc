@@ -15,6 +15,9 @@ namespace {
 
 constexpr sim::Duration kRetryBackoff = sim::Duration::Millis(20);
 constexpr uint64_t kLockTableId = 1;
+// How far past its clock a TN promises watermarks (LogRecord.promise); it renews the
+// promise at half of this. Batches carry one, so only an idle TN appends promise records.
+constexpr int64_t kPromiseAheadNs = 1'000'000'000;
 
 LogRecord FenceRecord() {
   LogRecord r;
@@ -156,6 +159,7 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
                                                         storage::FromProto(committed.commit_ts())};
     }
     for (const CnDecided& d : c.decided()) Retire(d.cn(), d.below());
+    promised_ = std::max(promised_, storage::FromProto(c.promise()));
   }
   last_commit_ts_ = covered_ts_;
   // The versions the objects hold are not replayed, so none at or below the cover can be
@@ -177,6 +181,10 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 14, .b = result.compacted_through});
   if (voided != 0) env_.Record({.kind = sim::EventKind::kNodeState, .a = 16, .b = voided});
   clock_.Observe(last_commit_ts_);
+  // Past every watermark an earlier incarnation may have advertised: a commit below one
+  // would be missing from a snapshot a CN read in full (and from its conflict window).
+  clock_.Observe(promised_);
+  sent_promise_ = promised_;
   FinishRecovery();
 }
 
@@ -189,6 +197,7 @@ std::string Tn::Stamped(LogRecord record) {
 // Applies one committed log record to the in-memory state. Commit batches at or below the
 // covered index are already in objects and are skipped.
 void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
+  if (r.has_promise()) promised_ = std::max(promised_, storage::FromProto(r.promise()));
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
   if (r.has_cn_incarnation()) {
     cn_incarnations_[r.cn_incarnation().cn()] = r.cn_incarnation().incarnation();
@@ -211,6 +220,7 @@ void Tn::ApplyCommit(const storage::CommitRecord& rec) {
 void Tn::FinishRecovery() {
   serving_ = true;
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 10, .b = applied_index_});
+  MaybePromise();
   MaybeStartBatch();
 }
 
@@ -390,6 +400,8 @@ void Tn::MaybeStartBatch() {
   batch_in_flight_ = true;
   LogRecord record;
   record.set_commit_batch(std::move(payload));
+  AddPromise(record);
+  batch_promise_ = storage::FromProto(record.promise());
   log_.Append(Stamped(std::move(record)),
               [this](absl::StatusOr<uint64_t> index) { OnBatchAppended(index); });
 }
@@ -400,6 +412,7 @@ void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
     return;
   }
   applied_index_ = std::max(applied_index_, *index);
+  promised_ = std::max(promised_, batch_promise_);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
   for (const Pending& p : batch_) ApplyCommit(p.record);
   for (const Pending& p : batch_) {
@@ -463,13 +476,39 @@ void Tn::FinishBatch() {
 
 // --- LogTail --------------------------------------------------------------------------
 
+// Never past promised_: a later incarnation starts its clock past every promise that
+// counts, so it commits nothing at or below a watermark this one advertised. (Its clock
+// may be far behind this one's, which a CN with a fast clock can pull ahead; without the
+// promise it committed below a watermark a CN had read a snapshot under, and a read of all
+// accounts that straddled the TN restart saw half a transfer.)
 storage::Timestamp Tn::Watermark() {
+  MaybePromise();
+  storage::Timestamp watermark = clock_.Now();
   if (batch_in_flight_) {
     storage::Timestamp lowest = storage::Timestamp::Max();
     for (const Pending& p : batch_) lowest = std::min(lowest, p.record.commit_ts);
-    return lowest.Prev();
+    watermark = lowest.Prev();
   }
-  return clock_.Now();
+  return std::min(watermark, promised_);
+}
+
+void Tn::AddPromise(LogRecord& record) {
+  const storage::Timestamp promise{.physical_ns = clock_.Now().physical_ns + kPromiseAheadNs};
+  sent_promise_ = std::max(sent_promise_, promise);
+  *record.mutable_promise() = storage::ToProto(promise);
+}
+
+void Tn::MaybePromise() {
+  if (!serving_ || promise_in_flight_) return;
+  if (clock_.Now().physical_ns + kPromiseAheadNs / 2 < promised_.physical_ns) return;
+  LogRecord record;
+  AddPromise(record);
+  const storage::Timestamp promise = storage::FromProto(record.promise());
+  promise_in_flight_ = true;
+  log_.Append(Stamped(std::move(record)), [this, promise](absl::StatusOr<uint64_t> at) {
+    promise_in_flight_ = false;
+    if (at.ok()) promised_ = std::max(promised_, promise);
+  });
 }
 
 // Fills in the per-CN fields of the push in `m` (whose seq the caller set) and sends it.
@@ -597,6 +636,8 @@ void Tn::Flush() {
   Lease lease;
   lease.set_claim(lease_.claim);
   lease.set_void_below(lease_.void_below);
+  // Any promise sent so far may land at or below cover_index and be truncated away.
+  const storage::Timestamp promise = sent_promise_;
   storage::ObjectWriter writer = storage::ObjectWriter::ForFlush();
   tail_.ForEachVersion([&](std::string_view key, const storage::Version& v) {
     if (v.commit_ts > covered_ts_ && v.commit_ts <= cover) writer.Add(key, v.commit_ts, v.value);
@@ -606,7 +647,7 @@ void Tn::Flush() {
   const std::string name = absl::StrFormat("flush/%016x-%06d", epoch_, ++flushes_);
   store_.Put(
       name, std::move(writer).Finish(),
-      [this, name, cover, cover_index, lease = std::move(lease)](absl::Status s) {
+      [this, name, cover, cover_index, promise, lease = std::move(lease)](absl::Status s) {
         if (!s.ok()) {
           flushing_ = false;  // Try again later; an unknown put leaves at most an orphan object.
           return;
@@ -619,6 +660,7 @@ void Tn::Flush() {
         *c->mutable_covers_ts() = storage::ToProto(cover);
         c->set_covers_index(cover_index);
         *c->mutable_lease() = lease;
+        *c->mutable_promise() = storage::ToProto(promise);
         c->set_bind_version(std::max(bind_version_, bind_version_appended_));
         // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
         // after a restart the lost fence would let through only requests of the CN's previous

@@ -133,6 +133,10 @@ class Tn : public sim::Node {
   void SendPush(sim::NodeId cn, Message m);
   void SendEmptyPush(sim::NodeId cn, Subscriber& sub);
   storage::Timestamp Watermark();
+  // Appends a promise record if the clock is within half a promise of promised_.
+  void MaybePromise();
+  // `record` carries a promise of the clock now plus kPromiseAhead; sent_promise_ follows.
+  void AddPromise(LogRecord& record);
   void Heartbeat();
 
   // Flush and checkpoint.
@@ -155,6 +159,14 @@ class Tn : public sim::Node {
   // Once serving: this incarnation's own claim, and its latest fence.
   LogLease lease_;
   uint64_t next_record_seq_ = 1;
+  // Watermark promises (LogRecord.promise): the highest that counts, as this incarnation
+  // knows (an appended record's, once acknowledged, or a replayed one's), and the highest
+  // it sent. A TN that crashed may have advertised watermarks up to the former; a commit
+  // of the next incarnation below one would be missed by a snapshot read that relied on it.
+  storage::Timestamp promised_ = storage::Timestamp::Min();
+  storage::Timestamp sent_promise_ = storage::Timestamp::Min();
+  bool promise_in_flight_ = false;
+  storage::Timestamp batch_promise_;  // The promise the batch in flight carries.
 
   // Commits replayed or applied this incarnation, less those a checkpoint made old: after
   // each checkpoint the versions at or below the previous one's cover are dropped, so tail_
