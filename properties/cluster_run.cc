@@ -122,6 +122,12 @@ class Driver {
     workload_->JudgeFinal(*final_read);
   }
 
+  // A protocol promise broken (`violation`, if not empty) fails the run even where no
+  // client read happened to show it.
+  void JudgeProtocol(const std::string& violation) {
+    if (failure().empty()) failure_ = violation;
+  }
+
   void Finished() {
     if (--running_ == 0) sim_.Stop();
   }
@@ -384,6 +390,7 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   clients.front()->RunUntilCommitted(std::move(final_read), kFinalReadAttemptsMax, true);
   sim.Run({.time_limit = sim.Now() + final_limit});
   driver.Judge(clients.front()->committed_result());
+  driver.JudgeProtocol(cluster.tn_audit().violation());
   driver.history().CloseOpenAsInfo(sim.Now().ns());
 
   report.verdict = driver.failure().empty() ? Verdict::kOk : Verdict::kViolation;

@@ -34,8 +34,10 @@ Cluster::Cluster(World& world, const ClusterOptions& options)
     return std::make_unique<objectstore::ObjectServer>(env, objectstore::ObjectServerOptions{});
   });
   world.AddServer(tn, "tn", [this, object_store, hlc](NodeEnv& env) {
-    return std::make_unique<Tn>(
-        env, TnOptions{.log_replicas = log_replicas_, .object_store = object_store, .hlc = hlc});
+    return std::make_unique<Tn>(env, TnOptions{.log_replicas = log_replicas_,
+                                               .object_store = object_store,
+                                               .hlc = hlc,
+                                               .audit = &tn_audit_});
   });
   world.AddServer(lock_service, "lock-service", [options, tn, hlc](NodeEnv& env) {
     return std::make_unique<LockService>(

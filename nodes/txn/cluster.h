@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "nodes/txn/cn.h"
+#include "nodes/txn/tn.h"
 #include "nodes/world.h"
 
 namespace hindcast::nodes::txn {
@@ -52,11 +53,14 @@ class Cluster {
   sim::NodeId first_free_id() const {
     return layout_.first_cn() + static_cast<sim::NodeId>(cns_.size());
   }
+  // The TN's watermark promise, watched across its restarts.
+  const TnAudit& tn_audit() const { return tn_audit_; }
 
  private:
   ClusterLayout layout_;
   std::vector<sim::NodeId> log_replicas_;
   std::vector<sim::NodeId> cns_;
+  TnAudit tn_audit_;
 };
 
 }  // namespace hindcast::nodes::txn

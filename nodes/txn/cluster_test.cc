@@ -292,5 +292,17 @@ TEST(TnLeaseTest, AFenceVoidsTheHoldersEarlierRecordsThatLandAfterIt) {
   EXPECT_TRUE(CountsUnderLease(7, Stamped(1, 5), lease));
 }
 
+TEST(TnAuditTest, ACommitAtOrBelowAnAdvertisedWatermarkBreaksThePromise) {
+  TnAudit audit;
+  audit.Advertised({.physical_ns = 100});
+  audit.Committed({.physical_ns = 100, .logical = 1});
+  EXPECT_EQ(audit.violation(), "");
+  audit.Advertised({.physical_ns = 200});
+  audit.Advertised({.physical_ns = 150});  // An older push sent later lowers nothing.
+  audit.Committed({.physical_ns = 200});
+  EXPECT_NE(audit.violation().find("at or below the LogTail watermark 200.0"), std::string::npos)
+      << audit.violation();
+}
+
 }  // namespace
 }  // namespace hindcast::nodes::txn

@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/container/btree_set.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "nodes/wire.h"
 #include "sim/assert.h"
@@ -74,6 +75,13 @@ Write ToWire(std::string_view key, const std::optional<std::string>& value) {
 }
 
 }  // namespace
+
+void TnAudit::Committed(storage::Timestamp commit_ts) {
+  if (commit_ts > advertised_ || !violation_.empty()) return;
+  violation_ = absl::StrCat("tn: a commit got timestamp ", commit_ts.ToString(),
+                            ", at or below the LogTail watermark ", advertised_.ToString(),
+                            " already advertised (a snapshot read under it misses the commit)");
+}
 
 bool CountsUnderLease(uint64_t index, const LogRecord& record, LogLease& lease) {
   if (record.has_claim()) {
@@ -382,6 +390,7 @@ void Tn::MaybeStartBatch() {
       }
     }
     p.record = {.txn = txn, .snapshot_ts = snapshot, .commit_ts = commit_ts};
+    if (options_.audit != nullptr) options_.audit->Committed(commit_ts);
     for (auto& [key, value] : writes) {
       batch_keys.insert(key);
       p.record.writes.push_back({key, std::move(value)});
@@ -518,7 +527,9 @@ void Tn::SendPush(sim::NodeId cn, Message m) {
   LogTailPush* push = m.mutable_logtail();
   push->set_epoch(epoch_);
   push->set_subscription(sub.subscription);
-  *push->mutable_watermark() = storage::ToProto(Watermark());
+  const storage::Timestamp watermark = Watermark();
+  if (options_.audit != nullptr) options_.audit->Advertised(watermark);
+  *push->mutable_watermark() = storage::ToProto(watermark);
   *push->mutable_hlc() = clock_.Stamp();
   Send(cn, std::move(m));
 }

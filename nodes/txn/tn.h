@@ -68,6 +68,23 @@ struct LogLease {
 // moves on.
 bool CountsUnderLease(uint64_t index, const LogRecord& record, LogLease& lease);
 
+// Watches the TN, across its incarnations, for the promise its LogTail makes: every commit
+// at or below a watermark it advertised is already pushed. So no commit may get a timestamp
+// at or below an advertised watermark, by the incarnation that advertised it or a later one
+// (a CN may have read a snapshot under it, and the commit would be missing from it). Kept
+// outside the TN (by the Cluster) so it survives crashes; runs report `violation()`.
+class TnAudit {
+ public:
+  void Advertised(storage::Timestamp watermark) { advertised_ = std::max(advertised_, watermark); }
+  void Committed(storage::Timestamp commit_ts);
+  // Empty while the promise holds; else what broke it first.
+  const std::string& violation() const { return violation_; }
+
+ private:
+  storage::Timestamp advertised_ = storage::Timestamp::Min();
+  std::string violation_;
+};
+
 struct TnOptions {
   std::vector<sim::NodeId> log_replicas;
   sim::NodeId object_store = sim::kNoNode;
@@ -75,6 +92,7 @@ struct TnOptions {
   sim::Duration flush_interval = sim::Duration::Millis(300);
   size_t batch_requests_max = 64;
   clock::HlcOptions hlc;
+  TnAudit* audit = nullptr;  // Optional; must outlive every incarnation.
 };
 
 class Tn : public sim::Node {
