@@ -147,6 +147,16 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
     records.emplace_back(e.index, std::move(r));
   }
   const ReplayPlan plan = PlanReplay(records, result.compacted_through);
+  // Every promise in the log, whether its record counts or not: a promise only bounds the
+  // watermarks advertised, so a higher one costs nothing but a later clock, while a promise
+  // its writer saw acknowledged may count for nothing (a fence the writer sent after it
+  // landed first).
+  for (const auto& [index, r] : records) {
+    if (r.has_promise()) promised_ = std::max(promised_, storage::FromProto(r.promise()));
+    if (r.has_checkpoint() && r.checkpoint().has_promise()) {
+      promised_ = std::max(promised_, storage::FromProto(r.checkpoint().promise()));
+    }
+  }
   if (plan.end.epoch != epoch_) {
     // The claim named a holder that was not the current one (a restart names none): claim
     // again from the one the log shows.
@@ -167,7 +177,6 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
                                                         storage::FromProto(committed.commit_ts())};
     }
     for (const CnDecided& d : c.decided()) Retire(d.cn(), d.below());
-    promised_ = std::max(promised_, storage::FromProto(c.promise()));
   }
   last_commit_ts_ = covered_ts_;
   // The versions the objects hold are not replayed, so none at or below the cover can be
@@ -205,7 +214,6 @@ std::string Tn::Stamped(LogRecord record) {
 // Applies one committed log record to the in-memory state. Commit batches at or below the
 // covered index are already in objects and are skipped.
 void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
-  if (r.has_promise()) promised_ = std::max(promised_, storage::FromProto(r.promise()));
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
   if (r.has_cn_incarnation()) {
     cn_incarnations_[r.cn_incarnation().cn()] = r.cn_incarnation().incarnation();

@@ -26,8 +26,11 @@
 // incarnation runs none addressed to an earlier one: the CN asks again if it still waits.
 //
 // LogTail protocol: every push carries a watermark — all commits with commit_ts <= watermark
-// have been pushed — advanced by heartbeats. A CN resubscribes (and gets a snapshot: the
-// object list plus the unflushed LogTail) when it sees a new TN epoch or a gap in `seq`.
+// have been pushed — advanced by heartbeats, and never past a promise the TN has logged: a
+// restarted TN starts its clock past every promise, so it commits nothing below a watermark
+// an earlier incarnation advertised (TnAudit checks it). A CN resubscribes (and gets a
+// snapshot: the object list plus the unflushed LogTail) when it sees a new TN epoch or a gap
+// in `seq`.
 //
 // Recovery after a restart claims the log (txn.proto, LogRecord, says why and how an append
 // that lands late is voided) and reads it whole: the newest checkpoint that counts holds
@@ -37,6 +40,7 @@
 #ifndef HINDCAST_NODES_TXN_TN_H_
 #define HINDCAST_NODES_TXN_TN_H_
 
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <string>
