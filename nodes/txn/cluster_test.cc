@@ -279,17 +279,22 @@ TEST(TnLeaseTest, ALateRecordOfAnEarlierIncarnationCountsForNothing) {
   EXPECT_EQ(lease.claim, 4u);
 }
 
-TEST(TnLeaseTest, AFenceVoidsTheHoldersEarlierRecordsThatLandAfterIt) {
+TEST(TnLeaseTest, AFenceVoidsTheHoldersEarlierBatchesThatLandAfterIt) {
   LogLease lease;
   ASSERT_TRUE(CountsUnderLease(1, Claimed(7, 0), lease));
   EXPECT_TRUE(CountsUnderLease(2, Stamped(1, 1), lease));
-  // Batch 2 went out, its outcome unknown; the fence (seq 3) finds it absent.
-  EXPECT_TRUE(CountsUnderLease(3, Stamped(1, 3, /*fence=*/true), lease));
-  EXPECT_FALSE(CountsUnderLease(4, Stamped(1, 2), lease));  // Batch 2, late: void.
-  EXPECT_TRUE(CountsUnderLease(5, Stamped(1, 4), lease));
-  // A fence sent before this one, landing late, voids nothing further.
-  EXPECT_FALSE(CountsUnderLease(6, Stamped(1, 2, /*fence=*/true), lease));
-  EXPECT_TRUE(CountsUnderLease(7, Stamped(1, 5), lease));
+  // Batch 3 went out, its outcome unknown; the fence (seq 5) finds it absent.
+  EXPECT_TRUE(CountsUnderLease(3, Stamped(1, 5, /*fence=*/true), lease));
+  EXPECT_FALSE(CountsUnderLease(4, Stamped(1, 3), lease));  // Batch 3, late: void.
+  // A checkpoint sent before the fence, landing after it, was acknowledged all the same.
+  LogRecord checkpoint = Stamped(1, 4);
+  checkpoint.mutable_checkpoint()->set_covers_index(2);
+  EXPECT_TRUE(CountsUnderLease(5, checkpoint, lease));
+  EXPECT_TRUE(CountsUnderLease(6, Stamped(1, 6), lease));
+  // A fence sent before that one, landing late, lowers nothing.
+  EXPECT_TRUE(CountsUnderLease(7, Stamped(1, 2, /*fence=*/true), lease));
+  EXPECT_FALSE(CountsUnderLease(8, Stamped(1, 3), lease));
+  EXPECT_TRUE(CountsUnderLease(9, Stamped(1, 7), lease));
 }
 
 TEST(TnAuditTest, ACommitAtOrBelowAnAdvertisedWatermarkBreaksThePromise) {

@@ -89,8 +89,9 @@ bool CountsUnderLease(uint64_t index, const LogRecord& record, LogLease& lease) 
     lease = {.claim = index, .epoch = record.claim().epoch()};
     return true;
   }
-  if (record.holder() != lease.claim || record.seq() < lease.void_below) return false;
-  if (record.has_fence()) lease.void_below = record.seq();
+  if (record.holder() != lease.claim) return false;
+  if (record.has_commit_batch() && record.seq() < lease.void_below) return false;
+  if (record.has_fence()) lease.void_below = std::max(lease.void_below, record.seq());
   return true;
 }
 
