@@ -418,19 +418,18 @@ void Tn::MaybeStartBatch() {
   batch_in_flight_ = true;
   LogRecord record;
   record.set_commit_batch(std::move(payload));
-  AddPromise(record);
-  batch_promise_ = storage::FromProto(record.promise());
+  const storage::Timestamp promise = AddPromise(record);
   log_.Append(Stamped(std::move(record)),
-              [this](absl::StatusOr<uint64_t> index) { OnBatchAppended(index); });
+              [this, promise](absl::StatusOr<uint64_t> index) { OnBatchAppended(index, promise); });
 }
 
-void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index) {
+void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index, storage::Timestamp promise) {
   if (!index.ok()) {
     ResolveUnknownBatch();
     return;
   }
   applied_index_ = std::max(applied_index_, *index);
-  promised_ = std::max(promised_, batch_promise_);
+  promised_ = std::max(promised_, promise);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
   for (const Pending& p : batch_) ApplyCommit(p.record);
   for (const Pending& p : batch_) {
@@ -510,18 +509,18 @@ storage::Timestamp Tn::Watermark() {
   return std::min(watermark, promised_);
 }
 
-void Tn::AddPromise(LogRecord& record) {
+storage::Timestamp Tn::AddPromise(LogRecord& record) {
   const storage::Timestamp promise{.physical_ns = clock_.Now().physical_ns + kPromiseAheadNs};
   sent_promise_ = std::max(sent_promise_, promise);
   *record.mutable_promise() = storage::ToProto(promise);
+  return promise;
 }
 
 void Tn::MaybePromise() {
   if (!serving_ || promise_in_flight_) return;
   if (clock_.Now().physical_ns + kPromiseAheadNs / 2 < promised_.physical_ns) return;
   LogRecord record;
-  AddPromise(record);
-  const storage::Timestamp promise = storage::FromProto(record.promise());
+  const storage::Timestamp promise = AddPromise(record);
   promise_in_flight_ = true;
   log_.Append(Stamped(std::move(record)), [this, promise](absl::StatusOr<uint64_t> at) {
     promise_in_flight_ = false;
@@ -649,74 +648,77 @@ void Tn::Flush() {
   }
   flush_due_ = false;
   if (!serving_ || flushing_ || last_commit_ts_ <= covered_ts_) return;
-  const storage::Timestamp cover = last_commit_ts_;
-  const uint64_t cover_index = applied_index_;
   // Every fence this incarnation appended has been read (none is out between batches), so
-  // this is the lease just past cover_index.
-  Lease lease;
-  lease.set_claim(lease_.claim);
-  lease.set_void_below(lease_.void_below);
-  // Any promise sent so far may land at or below cover_index and be truncated away.
-  const storage::Timestamp promise = sent_promise_;
+  // lease_ is the lease just past the cover; and any promise sent so far may land at or
+  // below the cover and be truncated away.
+  const FlushCover cover{
+      .ts = last_commit_ts_, .index = applied_index_, .lease = lease_, .promise = sent_promise_};
   storage::ObjectWriter writer = storage::ObjectWriter::ForFlush();
   tail_.ForEachVersion([&](std::string_view key, const storage::Version& v) {
-    if (v.commit_ts > covered_ts_ && v.commit_ts <= cover) writer.Add(key, v.commit_ts, v.value);
+    if (v.commit_ts > covered_ts_ && v.commit_ts <= cover.ts) {
+      writer.Add(key, v.commit_ts, v.value);
+    }
   });
   if (writer.entry_count() == 0) return;
   flushing_ = true;
   const std::string name = absl::StrFormat("flush/%016x-%06d", epoch_, ++flushes_);
-  store_.Put(
-      name, std::move(writer).Finish(),
-      [this, name, cover, cover_index, promise, lease = std::move(lease)](absl::Status s) {
-        if (!s.ok()) {
-          flushing_ = false;  // Try again later; an unknown put leaves at most an orphan object.
-          return;
-        }
-        std::vector<std::string> objects = objects_;
-        objects.push_back(name);
-        LogRecord record;
-        Checkpoint* c = record.mutable_checkpoint();
-        for (const std::string& o : objects) c->add_objects(o);
-        *c->mutable_covers_ts() = storage::ToProto(cover);
-        c->set_covers_index(cover_index);
-        *c->mutable_lease() = lease;
-        *c->mutable_promise() = storage::ToProto(promise);
-        c->set_bind_version(std::max(bind_version_, bind_version_appended_));
-        // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
-        // after a restart the lost fence would let through only requests of the CN's previous
-        // incarnation, and those name an earlier TN epoch, which a new TN never runs.
-        for (const auto& [node, incarnation] : cn_incarnations_) {
-          CnIncarnation* i = c->add_cn_incarnations();
-          i->set_cn(node);
-          i->set_incarnation(incarnation);
-        }
-        for (const auto& [txn, outcome] : outcomes_) {
-          if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover) continue;
-          if (Fenced(txn)) continue;
-          CommittedTxn* committed = c->add_committed();
-          *committed->mutable_txn() = storage::ToProto(txn);
-          *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);
-        }
-        for (const auto& [node, below] : decided_below_) {
-          CnDecided* d = c->add_decided();
-          d->set_cn(node);
-          d->set_below(below);
-        }
-        log_.Append(Stamped(std::move(record)),
-                    [this, objects, cover, cover_index](absl::StatusOr<uint64_t> at) {
-                      flushing_ = false;
-                      if (!at.ok()) return;  // Unknown: the next flush writes a fresh checkpoint.
-                      // Keep one interval of versions below the new cover for conflict checks of
-                      // snapshots taken before it; older ones live only in objects now.
-                      tail_.Truncate(covered_ts_.Next());
-                      objects_ = objects;
-                      covered_ts_ = std::max(covered_ts_, cover);
-                      covered_index_ = std::max(covered_index_, cover_index);
-                      log_.Truncate(cover_index, [](absl::Status) {});
-                      env_.Record({.kind = sim::EventKind::kNodeState, .a = 11, .b = cover_index});
-                      PushEntries({}, /*objects_changed=*/true);
-                    });
-      });
+  store_.Put(name, std::move(writer).Finish(), [this, name, cover](absl::Status s) {
+    if (!s.ok()) {
+      flushing_ = false;  // Try again later; an unknown put leaves at most an orphan object.
+      return;
+    }
+    AppendCheckpoint(name, cover);
+  });
+}
+
+// Appends the checkpoint naming every object so far and `name`, whose put succeeded; once it
+// is in the log, the log is truncated through the cover.
+void Tn::AppendCheckpoint(const std::string& name, const FlushCover& cover) {
+  std::vector<std::string> objects = objects_;
+  objects.push_back(name);
+  LogRecord record;
+  Checkpoint* c = record.mutable_checkpoint();
+  for (const std::string& o : objects) c->add_objects(o);
+  *c->mutable_covers_ts() = storage::ToProto(cover.ts);
+  c->set_covers_index(cover.index);
+  c->mutable_lease()->set_claim(cover.lease.claim);
+  c->mutable_lease()->set_void_below(cover.lease.void_below);
+  *c->mutable_promise() = storage::ToProto(cover.promise);
+  c->set_bind_version(std::max(bind_version_, bind_version_appended_));
+  // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
+  // after a restart the lost fence would let through only requests of the CN's previous
+  // incarnation, and those name an earlier TN epoch, which a new TN never runs.
+  for (const auto& [node, incarnation] : cn_incarnations_) {
+    CnIncarnation* i = c->add_cn_incarnations();
+    i->set_cn(node);
+    i->set_incarnation(incarnation);
+  }
+  for (const auto& [txn, outcome] : outcomes_) {
+    if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover.ts) continue;
+    if (Fenced(txn)) continue;
+    CommittedTxn* committed = c->add_committed();
+    *committed->mutable_txn() = storage::ToProto(txn);
+    *committed->mutable_commit_ts() = storage::ToProto(outcome.commit_ts);
+  }
+  for (const auto& [node, below] : decided_below_) {
+    CnDecided* d = c->add_decided();
+    d->set_cn(node);
+    d->set_below(below);
+  }
+  log_.Append(Stamped(std::move(record)),
+              [this, objects = std::move(objects), cover](absl::StatusOr<uint64_t> at) {
+                flushing_ = false;
+                if (!at.ok()) return;  // Unknown: the next flush writes a fresh checkpoint.
+                // Keep one interval of versions below the new cover for conflict checks of
+                // snapshots taken before it; older ones live only in objects now.
+                tail_.Truncate(covered_ts_.Next());
+                objects_ = objects;
+                covered_ts_ = std::max(covered_ts_, cover.ts);
+                covered_index_ = std::max(covered_index_, cover.index);
+                log_.Truncate(cover.index, [](absl::Status) {});
+                env_.Record({.kind = sim::EventKind::kNodeState, .a = 11, .b = cover.index});
+                PushEntries({}, /*objects_changed=*/true);
+              });
 }
 
 void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {

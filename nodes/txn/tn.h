@@ -142,7 +142,8 @@ class Tn : public sim::Node {
   void FetchSpills(sim::NodeId cn, CommitRequest request, size_t next);
   void Enqueue(sim::NodeId cn, CommitRequest request);
   void MaybeStartBatch();
-  void OnBatchAppended(absl::StatusOr<uint64_t> index);
+  // `promise` is the one the batch's record carries (AddPromise).
+  void OnBatchAppended(absl::StatusOr<uint64_t> index, storage::Timestamp promise);
   void ResolveUnknownBatch();
   void FinishBatch();
   void ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Status status,
@@ -157,13 +158,22 @@ class Tn : public sim::Node {
   storage::Timestamp Watermark();
   // Appends a promise record if the clock is within half a promise of promised_.
   void MaybePromise();
-  // `record` carries a promise of the clock now plus kPromiseAhead; sent_promise_ follows.
-  void AddPromise(LogRecord& record);
+  // Puts a promise of the clock now plus kPromiseAhead in `record` and returns it;
+  // sent_promise_ follows.
+  storage::Timestamp AddPromise(LogRecord& record);
   void Heartbeat();
 
   // Flush and checkpoint.
   void FlushTick();
+  // What a flush covers, taken when it starts.
+  struct FlushCover {
+    storage::Timestamp ts;       // Every commit at or below it is in the flush's objects.
+    uint64_t index = 0;          // The log index through which those commits lie.
+    LogLease lease;              // The lease just past `index`.
+    storage::Timestamp promise;  // The highest promise sent so far.
+  };
   void Flush();
+  void AppendCheckpoint(const std::string& name, const FlushCover& cover);
   void OnBindRequest(sim::NodeId from, const BindRequest& r);
 
   void Send(sim::NodeId to, Message m);
@@ -188,7 +198,6 @@ class Tn : public sim::Node {
   storage::Timestamp promised_ = storage::Timestamp::Min();
   storage::Timestamp sent_promise_ = storage::Timestamp::Min();
   bool promise_in_flight_ = false;
-  storage::Timestamp batch_promise_;  // The promise the batch in flight carries.
 
   // Commits replayed or applied this incarnation, less those a checkpoint made old: after
   // each checkpoint the versions at or below the previous one's cover are dropped, so tail_
