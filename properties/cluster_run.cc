@@ -1,5 +1,6 @@
 #include "properties/cluster_run.h"
 
+#include <algorithm>
 #include <memory>
 #include <vector>
 
@@ -24,7 +25,23 @@ namespace {
 using nodes::txn::Op;
 using nodes::txn::TxnReply;
 
-constexpr sim::Duration kFaultHorizon = sim::Duration::Seconds(2);
+// The fault plan's horizon is about as long as the workload runs under its profile, so the
+// plan's faults land while transactions are in flight. A transaction takes some 16 ms with
+// no faults; light faults stretch a few, heavy ones most (a default heavy run's workload
+// lasts 1-3.5 s). A fixed 2 s horizon left a default light run idle from about 0.35 s on:
+// its later faults hit a cluster with nothing to do, and a third of its events were
+// heartbeats. Long workloads keep the 2 s cap, so their episodes do not thin out.
+constexpr sim::Duration kFaultHorizonMax = sim::Duration::Seconds(2);
+constexpr sim::Duration kFaultHorizonMin = sim::Duration::Millis(200);
+constexpr sim::Duration kLightFaultPacePerTxn = sim::Duration::Millis(20);
+constexpr sim::Duration kHeavyFaultPacePerTxn = sim::Duration::Millis(100);
+
+sim::Duration FaultHorizonFor(const ClusterScenario& s) {
+  const sim::Duration pace =
+      s.faults == sim::FaultProfile::kHeavy ? kHeavyFaultPacePerTxn : kLightFaultPacePerTxn;
+  return std::clamp(pace * static_cast<int64_t>(s.txns_per_client), kFaultHorizonMin,
+                    kFaultHorizonMax);
+}
 constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
 // A transaction of many statements gets this much per statement when that is longer than
 // kClientTimeout: under read committed each statement takes a fresh snapshot and waits for
@@ -377,7 +394,7 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
       sim.Schedule(sim::Duration::Zero(), [client] { client->RunWorkload(); });
     }
   }
-  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, kFaultHorizon,
+  report.plan = RunUnderFaults(world, scenario.plan, scenario.faults, FaultHorizonFor(scenario),
                                scenario.workload_time_limit);
   for (WorkloadClient* client : clients) client->StopWorkload();
   RestartEverything(world);

@@ -59,6 +59,10 @@ void Replica::OnLoaded(LogStore::Loaded loaded) {
   vote_barrier_ = loaded.vote_barrier;
   loaded_ = true;
   ResetElectionTimer();
+  // Like etcd's initial-election-tick-advance: a booted replica has heard from no leader
+  // anyway, so its first timeout starts part-way, leaving a margin of one tick over the
+  // heartbeat interval in which a live leader's heartbeat still reaches it first.
+  ticks_since_heard_ = std::max(0, options_.election_ticks_min - options_.heartbeat_ticks - 1);
   RecordEvent(RaftEvent::kRecovered, log_.last_index());
   if (loaded.lost_synced_entries) RecordEvent(RaftEvent::kLostSyncedEntries, vote_barrier_);
   if (options_.observer != nullptr) {
