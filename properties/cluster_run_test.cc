@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -149,6 +151,31 @@ TEST(ClusterRunTest, BankWithThreeAccountsTellsReadsFromTransfers) {
     const ClusterReport r = RunCluster(s, {});
     EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, r);
   }
+}
+
+// A generated fault plan spans about as long as the workload runs under its profile (20 ms
+// per transaction under light faults, 100 ms under heavy, 0.2 to 2 s), not a fixed 2 s: a
+// default light run's transactions are done by about 0.35 s, and a 2 s plan put most of its
+// faults on an idle cluster.
+TEST(ClusterRunTest, AGeneratedFaultPlanSpansTheWorkload) {
+  auto latest_action = [](const ClusterScenario& s) {
+    sim::Duration latest;
+    for (uint64_t seed = 1; seed <= 30; ++seed) {
+      ClusterScenario one = s;
+      one.seed = seed;
+      for (const sim::FaultAction& a : RunCluster(one, {}).plan.actions) {
+        latest = std::max(latest, a.at);
+      }
+    }
+    return latest;
+  };
+  // 20 transactions per client: 400 ms under light faults, the final heal included.
+  EXPECT_EQ(latest_action({.faults = sim::FaultProfile::kLight}), sim::Duration::Millis(400));
+  // Heavy faults slow the workload down: 2 s.
+  EXPECT_EQ(latest_action({.faults = sim::FaultProfile::kHeavy}), sim::Duration::Seconds(2));
+  // 100 transactions per client under light faults: 2 s, the cap.
+  EXPECT_EQ(latest_action({.faults = sim::FaultProfile::kLight, .txns_per_client = 100}),
+            sim::Duration::Seconds(2));
 }
 
 // A workload cut off by its time limit stops before the final phase: its open transactions

@@ -151,6 +151,28 @@ TEST_F(ReplicaTest, ANewLeaderIsElectedAfterTheLeaderCrashes) {
   EXPECT_GT(replica(*leader)->term(), old_term);
 }
 
+// A booted replica's first election timeout starts part-way (etcd's
+// initial-election-tick-advance), but still leaves more than a heartbeat interval: a
+// follower that restarts under a live leader hears it before it would campaign, so the
+// leader keeps its term.
+TEST_F(ReplicaTest, ARestartedFollowerRejoinsWithoutAnElection) {
+  int disrupted = 0;
+  for (uint64_t seed = 1; seed <= 50; ++seed) {
+    Build(seed);
+    RunFor(sim::Duration::Seconds(1));
+    const std::optional<sim::NodeId> leader = Leader();
+    ASSERT_TRUE(leader.has_value()) << "seed " << seed;
+    const uint64_t term = replica(*leader)->term();
+    const sim::NodeId follower = (*leader + 1) % kMembers.size();
+    world_->CrashNode(follower);
+    RunFor(sim::Duration::Millis(100));
+    world_->RestartNode(follower);
+    RunFor(sim::Duration::Seconds(1));
+    if (Leader() != leader || replica(*leader)->term() != term) ++disrupted;
+  }
+  EXPECT_EQ(disrupted, 0);
+}
+
 TEST_F(ReplicaTest, AppendsCommitAtDistinctIndexesOnEveryReplica) {
   RunFor(sim::Duration::Seconds(1));
   const std::vector<uint64_t> indexes = AppendAll("a", 20);
