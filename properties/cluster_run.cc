@@ -29,8 +29,9 @@ using nodes::txn::TxnReply;
 // plan's faults land while transactions are in flight. A transaction takes some 16 ms with
 // no faults; light faults stretch a few, heavy ones most (a default heavy run's workload
 // lasts 1-3.5 s). A fixed 2 s horizon left a default light run idle from about 0.35 s on:
-// its later faults hit a cluster with nothing to do, and a third of its events were
-// heartbeats. Long workloads keep the 2 s cap, so their episodes do not thin out.
+// its later faults hit a cluster with nothing to do, and about a fifth of its events were
+// idle heartbeats. Long workloads are capped at the old 2 s, so their episodes (a number
+// drawn per plan, not per second) do not thin out.
 constexpr sim::Duration kFaultHorizonMax = sim::Duration::Seconds(2);
 constexpr sim::Duration kFaultHorizonMin = sim::Duration::Millis(200);
 constexpr sim::Duration kLightFaultPacePerTxn = sim::Duration::Millis(20);
@@ -42,6 +43,7 @@ sim::Duration FaultHorizonFor(const ClusterScenario& s) {
   return std::clamp(pace * static_cast<int64_t>(s.txns_per_client), kFaultHorizonMin,
                     kFaultHorizonMax);
 }
+
 constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
 // A transaction of many statements gets this much per statement when that is longer than
 // kClientTimeout: under read committed each statement takes a fresh snapshot and waits for
