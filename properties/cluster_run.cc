@@ -50,6 +50,10 @@ constexpr sim::Duration kClientTimeout = sim::Duration::Seconds(2);
 // the LogTail watermark to reach it (up to a 20 ms heartbeat), so a final read of thousands
 // of accounts outlasted the fixed timeout and the run reported it unanswered.
 constexpr sim::Duration kClientTimeoutPerStatement = sim::Duration::Millis(50);
+// A request unanswered this long is probed (RequestStatus): a transaction takes some 16 ms
+// with no faults, so this leaves room for elections and recoveries that the CN waits out
+// with the request in hand (it answers "running").
+constexpr sim::Duration kProbeAfter = sim::Duration::Millis(200);
 constexpr sim::Duration kThinkMax = sim::Duration::Millis(10);
 constexpr sim::Duration kSetupTimeLimit = sim::Duration::Seconds(30);
 constexpr sim::Duration kFinalReadTimeLimit = sim::Duration::Seconds(30);
@@ -181,12 +185,18 @@ class WorkloadClient : public sim::Node {
 
   void Receive(sim::NodeId, sim::Payload& payload) override {
     const auto* m = nodes::ReadMessage<nodes::txn::Message>(payload);
-    if (m == nullptr || !m->has_txn_reply() || m->txn_reply().req() != req_ || !in_flight_) {
+    if (m == nullptr || !in_flight_) return;
+    if (m->has_request_status_reply()) {
+      // The CN does not have the request: it restarted, or the request or its reply was
+      // lost (or is still in the network). As with a broken connection, the outcome is
+      // unknown; waiting out the timeout would only idle the run.
+      const nodes::txn::RequestStatusReply& r = m->request_status_reply();
+      if (r.req() != req_ || r.running()) return;
+      Settle(nullptr);
       return;
     }
-    env_.CancelTimer(timer_);
-    in_flight_ = false;
-    Done(&m->txn_reply());
+    if (!m->has_txn_reply() || m->txn_reply().req() != req_) return;
+    Settle(&m->txn_reply());
   }
 
   // The workload: txns_ transactions, then Driver::Finished.
@@ -199,6 +209,7 @@ class WorkloadClient : public sim::Node {
     stopped_ = true;
     if (in_flight_ && !retry_.has_value()) {
       env_.CancelTimer(timer_);
+      env_.CancelTimer(probe_timer_);
       in_flight_ = false;
       driver_.Record(turn_, ops_, history_index_, invoked_, nullptr);
     }
@@ -249,10 +260,25 @@ class WorkloadClient : public sim::Node {
     for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
     nodes::SendMessage(env_, cn_, std::move(m));
     in_flight_ = true;
-    timer_ = env_.SetTimer(TimeoutFor(ops_.size()), [this] {
-      in_flight_ = false;
-      Done(nullptr);
-    });
+    timer_ = env_.SetTimer(TimeoutFor(ops_.size()), [this] { Settle(nullptr); });
+    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Probe(); });
+  }
+
+  // Asks the CN whether the request in flight is still running there; again every
+  // kProbeAfter until it is answered one way or the other.
+  void Probe() {
+    nodes::txn::Message m;
+    m.mutable_request_status()->set_req(req_);
+    nodes::SendMessage(env_, cn_, std::move(m));
+    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Probe(); });
+  }
+
+  // The request in flight is over: `reply` is its reply, or null when its outcome is unknown.
+  void Settle(const TxnReply* reply) {
+    env_.CancelTimer(timer_);
+    env_.CancelTimer(probe_timer_);
+    in_flight_ = false;
+    Done(reply);
   }
 
   void Done(const TxnReply* reply) {
@@ -289,6 +315,7 @@ class WorkloadClient : public sim::Node {
   uint64_t req_ = 0;
   bool in_flight_ = false;
   sim::TimerId timer_;
+  sim::TimerId probe_timer_;
   std::vector<Op> ops_;
   sim::Instant invoked_;
   size_t history_index_ = 0;

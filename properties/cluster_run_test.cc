@@ -178,6 +178,23 @@ TEST(ClusterRunTest, AGeneratedFaultPlanSpansTheWorkload) {
             sim::Duration::Seconds(2));
 }
 
+// A client whose request its CN does not have (the CN restarted, or the request or its reply
+// was lost) hears so from a RequestStatus probe after 200 ms and records the outcome as
+// unknown, instead of idling out its 2 s timeout while the rest of the run waits: 82 of 200
+// default light runs did (their simulated time past 2 s, half of all their events), and
+// on these 30 seeds 12 did.
+TEST(ClusterRunTest, AClientDoesNotWaitOutItsTimeoutForARequestItsCnLost) {
+  int unknown = 0;
+  for (uint64_t seed = 1; seed <= 30; ++seed) {
+    const ClusterScenario s{.seed = seed};
+    const ClusterReport r = RunCluster(s, {});
+    EXPECT_EQ(r.verdict, Verdict::kOk) << Describe(s, r);
+    EXPECT_LT(r.end_time, sim::Instant::Zero() + sim::Duration::Seconds(2)) << Describe(s, r);
+    unknown += static_cast<int>(r.unknown);
+  }
+  EXPECT_GT(unknown, 0);  // Some requests were lost, so the probe had work to do.
+}
+
 // A workload cut off by its time limit stops before the final phase: its open transactions
 // count as unknown and no new one starts. It went on: the clients kept committing through
 // the restarts and the final read, and a transfer acknowledged after the final read's

@@ -6,6 +6,7 @@
 
 #include <memory>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "nodes/txn/tn.h"
@@ -21,9 +22,9 @@ class TestClient : public sim::Node {
   explicit TestClient(NodeEnv& env) : env_(env) {}
   void Receive(sim::NodeId, sim::Payload& payload) override {
     const Message* m = ReadMessage<Message>(payload);
-    if (m != nullptr && m->has_txn_reply() && m->txn_reply().req() == req_) {
-      reply = m->txn_reply();
-    }
+    if (m == nullptr) return;
+    received.push_back(*m);
+    if (m->has_txn_reply() && m->txn_reply().req() == req_) reply = m->txn_reply();
   }
   // Anything else, as this client (a lock request of a made-up transaction, say).
   void SendRaw(sim::NodeId to, const Message& m) { SendMessage(env_, to, m); }
@@ -35,6 +36,7 @@ class TestClient : public sim::Node {
     SendMessage(env_, cn, m);
   }
   std::optional<TxnReply> reply;
+  std::vector<Message> received;  // Everything, in order.
 
  private:
   NodeEnv& env_;
@@ -241,6 +243,39 @@ TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommit) {
 
 TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommitAfterTheTnRestarts) {
   ExpectALateCopyOfARefusedCommitDoesNotCommit(/*restart_tn=*/true);
+}
+
+// A client that asks about a request its CN does not have (RequestStatus) is told it is not
+// there, and the CN then never runs it: a copy that lands later (held in the network, say)
+// is dropped, so a request the client gave up on cannot take effect behind the client's
+// next one. A duplicate of a request runs once.
+TEST(ClusterTest, ARequestTheCnSaidItDoesNotHaveNeverRuns) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0];
+  auto request = [](uint64_t req, int64_t delta) {
+    Message m;
+    m.mutable_txn_request()->set_req(req);
+    *m.mutable_txn_request()->add_ops() = MakeOp(Op::ADD, "n", "", delta);
+    return m;
+  };
+  Message probe;
+  probe.mutable_request_status()->set_req(7);
+  h.client->SendRaw(cn0, probe);
+  h.Settle(sim::Duration::Millis(50));
+  ASSERT_FALSE(h.client->received.empty());
+  ASSERT_TRUE(h.client->received.back().has_request_status_reply());
+  EXPECT_EQ(h.client->received.back().request_status_reply().req(), 7u);
+  EXPECT_FALSE(h.client->received.back().request_status_reply().running());
+  h.client->SendRaw(cn0, request(7, 1));   // The late copy.
+  h.client->SendRaw(cn0, request(8, 10));  // The next request, twice.
+  h.client->SendRaw(cn0, request(8, 10));
+  h.Settle(sim::Duration::Millis(500));
+  int replies = 0;
+  for (const Message& m : h.client->received) replies += m.has_txn_reply() ? 1 : 0;
+  EXPECT_EQ(replies, 1);
+  const TxnReply read = h.RunOn(h.other, h.cluster.cns()[1], {MakeOp(Op::READ, "n")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "10");
 }
 
 // The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.

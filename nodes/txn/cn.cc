@@ -176,6 +176,9 @@ void Cn::WaitWatermark(uint64_t id, storage::Timestamp ts, Then then) {
 // --- Transactions -----------------------------------------------------------------------
 
 void Cn::Begin(sim::NodeId client, TxnRequest& request) {
+  uint64_t& floor = client_req_floor_[client];
+  if (request.req() < floor) return;  // A duplicate, or given up on by its client.
+  floor = request.req() + 1;
   const uint64_t seq = incarnation_bits_ | next_txn_++;
   Txn& t = txns_[seq];
   t.id = {.cn = env_.id(), .seq = seq};
@@ -721,6 +724,20 @@ void Cn::OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q) {
   SendMessage(env_, from, std::move(m));
 }
 
+void Cn::OnRequestStatus(sim::NodeId from, const RequestStatus& q) {
+  bool running = false;
+  for (const auto& [seq, t] : txns_) running |= t.client == from && t.req == q.req();
+  // Not here now means never here: a copy still in the network is dropped when it lands.
+  if (!running) {
+    uint64_t& floor = client_req_floor_[from];
+    floor = std::max(floor, q.req() + 1);
+  }
+  Message m;
+  m.mutable_request_status_reply()->set_req(q.req());
+  m.mutable_request_status_reply()->set_running(running);
+  SendMessage(env_, from, std::move(m));
+}
+
 void Cn::Receive(sim::NodeId from, sim::Payload& payload) {
   if (store_.Receive(from, payload)) return;
   Message* read = ReadMessage<Message>(payload);
@@ -741,6 +758,9 @@ void Cn::Receive(sim::NodeId from, sim::Payload& payload) {
       break;
     case Message::kTxnStatusQuery:
       OnTxnStatusQuery(from, m.txn_status_query());
+      break;
+    case Message::kRequestStatus:
+      OnRequestStatus(from, m.request_status());
       break;
     default:
       break;

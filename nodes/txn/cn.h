@@ -159,6 +159,7 @@ class Cn : public sim::Node {
   void LockKey(uint64_t id, const std::string& key, Then then);
   void SendLock(uint64_t id);
   void OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q);
+  void OnRequestStatus(sim::NodeId from, const RequestStatus& q);
   void OnLockReply(const LockReply& r);
   void Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts);
 
@@ -177,6 +178,11 @@ class Cn : public sim::Node {
   uint64_t incarnation_bits_;
   uint64_t next_txn_ = 1;
   absl::btree_map<uint64_t, Txn> txns_;  // By TxnId::seq.
+  // By client: the lowest request number this incarnation still runs. A request runs once,
+  // and never after a later one of its client, nor after the client was told it is not
+  // here (RequestStatus): a copy that arrives after that is dropped, so a request the client
+  // gave up on cannot take effect behind the client's next one.
+  absl::btree_map<sim::NodeId, uint64_t> client_req_floor_;
 
   // LogTail state.
   bool subscribed_ = false;
