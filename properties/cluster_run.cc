@@ -207,12 +207,7 @@ class WorkloadClient : public sim::Node {
   // final read built before it ("the acknowledged transfer ... is gone", with no fault).
   void StopWorkload() {
     stopped_ = true;
-    if (in_flight_ && !retry_.has_value()) {
-      env_.CancelTimer(timer_);
-      env_.CancelTimer(probe_timer_);
-      in_flight_ = false;
-      driver_.Record(turn_, ops_, history_index_, invoked_, nullptr);
-    }
+    if (in_flight_ && !retry_.has_value()) Settle(nullptr);  // Starts nothing: stopped_.
   }
   // Sends `ops` until a reply says they committed, at most `attempts` times; then (or when
   // they never did) Driver::Finished. For the final read, the history records the attempt
