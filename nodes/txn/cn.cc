@@ -108,6 +108,7 @@ void Cn::OnLogTail(LogTailPush push) {
 }
 
 void Cn::ApplySnapshot(const LogTailPush& push) {
+  epoch_ = std::max(epoch_, push.cn_epoch());
   if (!fenced_ && options_.mode == Mode::kPessimistic) {
     // The TN now refuses the previous incarnation's commits, so its locks can go.
     Unlock({.cn = env_.id(), .seq = incarnation_bits_}, std::nullopt);
@@ -568,6 +569,7 @@ void Cn::SendLock(uint64_t id) {
   *l->mutable_txn() = storage::ToProto(t->id);
   l->set_key(t->lock_key);
   *l->mutable_hlc() = clock_.Stamp();
+  l->set_epoch(epoch_);
   SendMessage(env_, options_.lock_service, std::move(m));
   env_.CancelTimer(t->timer);
   t->timer = env_.SetTimer(options_.lock_retry, [this, id] {
@@ -614,6 +616,7 @@ void Cn::Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> com
   if (commit_ts.has_value())
     *m.mutable_unlock()->mutable_commit_ts() = storage::ToProto(*commit_ts);
   *m.mutable_unlock()->mutable_hlc() = clock_.Stamp();
+  m.mutable_unlock()->set_epoch(epoch_);
   SendMessage(env_, options_.lock_service, std::move(m));
 }
 

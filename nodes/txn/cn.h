@@ -189,6 +189,9 @@ class Cn : public sim::Node {
   // Transactions begun before this incarnation's first snapshot (see Begin).
   std::vector<uint64_t> awaiting_first_snapshot_;
   bool fenced_ = false;  // The TN has fenced this CN's previous incarnations.
+  // This incarnation's epoch (LogTailPush::cn_epoch), sent with every lock message: the lock
+  // service drops those of an incarnation older than one it has heard from.
+  uint64_t epoch_ = 0;
   uint64_t tn_epoch_ = 0;
   uint64_t push_seq_ = 0;
   uint64_t subscription_ = 0;  // The current subscription; pushes of older ones are ignored.

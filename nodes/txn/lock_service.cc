@@ -127,11 +127,13 @@ bool LockService::WouldDeadlock(const storage::TxnId& waiter, const storage::Txn
 
 void LockService::OnLock(sim::NodeId from, const LockRequest& r) {
   clock_.Observe(r.hlc());
+  const storage::TxnId txn = storage::FromProto(r.txn());
+  // From an incarnation the CN has since replaced: nobody is there to hold the lock.
+  if (!Admit(txn, r.epoch(), storage::FromProto(r.hlc()))) return;
   if (bind_version_ == 0) {
     Refuse(from, r.req(), LockReply::UNAVAILABLE);
     return;
   }
-  const storage::TxnId txn = storage::FromProto(r.txn());
   auto [it, inserted] = locks_.try_emplace(r.key());
   Lock& lock = it->second;
   if (inserted || lock.holder == txn) {
@@ -191,16 +193,42 @@ void LockService::OnTxnStatusReply(const TxnStatusReply& r) {
 void LockService::OnUnlock(const UnlockRequest& r) {
   clock_.Observe(r.hlc());
   const storage::TxnId txn = storage::FromProto(r.txn());
+  const bool current = Admit(txn, r.epoch(), storage::FromProto(r.hlc()));
   if ((txn.seq & 0xffff'ffff) != 0) {
+    // Even from a replaced incarnation: these are that transaction's own locks.
     Release(txn,
             r.has_commit_ts() ? std::optional(storage::FromProto(r.commit_ts())) : std::nullopt);
     return;
   }
+  // A seq whose counter part is 0 names a CN incarnation that the TN has fenced: its earlier
+  // incarnations are gone. One that arrives after a later incarnation was heard from is
+  // dropped: it would release the locks of the live one.
+  if (!current) return;
   // The restarted CN's clock is past its TN fence, so past any commit of the transactions
   // released below, whose unlocks will never come.
   last_commit_floor_ = std::max(last_commit_floor_, storage::FromProto(r.hlc()));
-  // A seq whose counter part is 0 names a CN incarnation: release every transaction of that
-  // CN from other (earlier) incarnations, which are gone.
+  ReleaseEarlierIncarnations(txn);
+}
+
+bool LockService::Admit(const storage::TxnId& txn, uint64_t epoch, storage::Timestamp hlc) {
+  if (epoch == 0) return true;  // Sent before the CN learned its epoch: nothing to order.
+  CnEpoch& known = cn_epochs_[txn.cn];
+  if (epoch < known.epoch) return false;
+  if (epoch == known.epoch) return true;
+  const bool replaces = known.epoch != 0;
+  known = {.epoch = epoch, .incarnation = txn.seq >> 32};
+  if (replaces) {
+    // A later incarnation than the one heard from: the TN has fenced the earlier ones,
+    // whose locks go now (the incarnation's own announcement may be late, or lost).
+    // State 22: b is the later incarnation's epoch.
+    env_.Record({.kind = sim::EventKind::kNodeState, .a = 22, .b = epoch});
+    last_commit_floor_ = std::max(last_commit_floor_, hlc);
+    ReleaseEarlierIncarnations(txn);
+  }
+  return true;
+}
+
+void LockService::ReleaseEarlierIncarnations(const storage::TxnId& txn) {
   auto stale = [&](const storage::TxnId& t) {
     return t.cn == txn.cn && (t.seq >> 32) != (txn.seq >> 32);
   };

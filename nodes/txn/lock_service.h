@@ -86,6 +86,12 @@ class LockService : public sim::Node {
   void AskBind();
   void OnLock(sim::NodeId from, const LockRequest& r);
   void OnUnlock(const UnlockRequest& r);
+  // Whether a message of `txn` with its CN's `epoch` (0: none yet) comes from that CN's
+  // latest incarnation heard from. A later one than any before releases the locks of the
+  // CN's other incarnations, taking `hlc` (past the TN's fence of them) as their last commit.
+  bool Admit(const storage::TxnId& txn, uint64_t epoch, storage::Timestamp hlc);
+  // Frees the locks held and waited for by transactions of txn's CN from other incarnations.
+  void ReleaseEarlierIncarnations(const storage::TxnId& txn);
   // Asks the CNs of holders that others have waited on for `orphan_after` whether they are
   // alive, while anyone waits; OnTxnStatusReply releases the locks of those that are not.
   void CheckOrphans();
@@ -108,6 +114,14 @@ class LockService : public sim::Node {
   absl::btree_map<std::string, Lock, sim::StringOrder> locks_;
   absl::btree_map<storage::TxnId, absl::btree_set<std::string, sim::StringOrder>> held_;
   absl::btree_map<storage::TxnId, std::string> waiting_for_;  // Key each waiter waits on.
+  // Per CN, the latest incarnation heard from and its epoch (see Admit). A CN's epochs are
+  // the TN's log indexes of its fences, so they order its incarnations, where the random
+  // incarnation bits and the arrival order of their messages do not.
+  struct CnEpoch {
+    uint64_t epoch = 0;
+    uint64_t incarnation = 0;
+  };
+  absl::btree_map<uint32_t, CnEpoch> cn_epochs_;
   bool orphan_check_scheduled_ = false;
   // Last commit ts of recently unlocked keys, in two generations: when the young one fills
   // up the old one is forgotten (raising the floor) and the young one takes its place.

@@ -172,7 +172,9 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
     covered_ts_ = storage::FromProto(c.covers_ts());
     covered_index_ = c.covers_index();
     bind_version_ = std::max(bind_version_, c.bind_version());
-    for (const CnIncarnation& i : c.cn_incarnations()) cn_incarnations_[i.cn()] = i.incarnation();
+    for (const CnIncarnation& i : c.cn_incarnations()) {
+      cn_incarnations_[i.cn()] = {.incarnation = i.incarnation(), .epoch = i.epoch()};
+    }
     for (const CommittedTxn& committed : c.committed()) {
       outcomes_[storage::FromProto(committed.txn())] = {CommitReply::COMMITTED,
                                                         storage::FromProto(committed.commit_ts())};
@@ -217,7 +219,8 @@ std::string Tn::Stamped(LogRecord record) {
 void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
   if (r.has_cn_incarnation()) {
-    cn_incarnations_[r.cn_incarnation().cn()] = r.cn_incarnation().incarnation();
+    cn_incarnations_[r.cn_incarnation().cn()] = {.incarnation = r.cn_incarnation().incarnation(),
+                                                 .epoch = index};
   }
   if (!r.has_commit_batch() || index <= covered_index_) return;
   absl::StatusOr<std::vector<storage::CommitRecord>> records =
@@ -270,7 +273,7 @@ void Tn::Retire(uint32_t cn, uint64_t below) {
 
 bool Tn::Fenced(const storage::TxnId& txn) const {
   const auto inc = cn_incarnations_.find(txn.cn);
-  return inc != cn_incarnations_.end() && inc->second != (txn.seq >> 32);
+  return inc != cn_incarnations_.end() && inc->second.incarnation != (txn.seq >> 32);
 }
 
 bool Tn::Retired(const storage::TxnId& txn) const {
@@ -572,7 +575,7 @@ void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool obj
 void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
   if (!serving_) return;  // The CN asks again.
   auto known = cn_incarnations_.find(cn);
-  if (known != cn_incarnations_.end() && known->second == subscribe.incarnation()) {
+  if (known != cn_incarnations_.end() && known->second.incarnation == subscribe.incarnation()) {
     SendSnapshot(cn, subscribe.subscription());
     return;
   }
@@ -584,7 +587,7 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
               [this, cn, incarnation = subscribe.incarnation(),
                subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
                 if (!at.ok() || !serving_) return;  // The CN subscribes again.
-                cn_incarnations_[cn] = incarnation;
+                cn_incarnations_[cn] = {.incarnation = incarnation, .epoch = *at};
                 // No earlier incarnation of the CN asks again (and a late copy of one of
                 // its requests is refused as fenced), so their outcomes can go.
                 for (auto it = outcomes_.lower_bound({.cn = cn, .seq = 0});
@@ -601,6 +604,9 @@ void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
   LogTailPush& push = *m.mutable_logtail();
   push.set_snapshot(true);
   push.set_seq(0);
+  if (auto fence = cn_incarnations_.find(cn); fence != cn_incarnations_.end()) {
+    push.set_cn_epoch(fence->second.epoch);
+  }
   push.set_has_objects(true);
   for (const std::string& o : objects_) push.add_objects(o);
   *push.mutable_objects_cover() = storage::ToProto(covered_ts_);
@@ -688,10 +694,11 @@ void Tn::AppendCheckpoint(const std::string& name, const FlushCover& cover) {
   // A cn_incarnation record can be truncated away unrecorded the same way. That is safe:
   // after a restart the lost fence would let through only requests of the CN's previous
   // incarnation, and those name an earlier TN epoch, which a new TN never runs.
-  for (const auto& [node, incarnation] : cn_incarnations_) {
+  for (const auto& [node, fence] : cn_incarnations_) {
     CnIncarnation* i = c->add_cn_incarnations();
     i->set_cn(node);
-    i->set_incarnation(incarnation);
+    i->set_incarnation(fence.incarnation);
+    i->set_epoch(fence.epoch);
   }
   for (const auto& [txn, outcome] : outcomes_) {
     if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover.ts) continue;

@@ -238,8 +238,14 @@ class Tn : public sim::Node {
   // keeps outcomes_ as small as the transactions in flight.
   absl::btree_map<uint32_t, uint64_t> decided_below_;
   absl::btree_set<storage::TxnId> in_progress_;
-  // The current incarnation of each CN that subscribed; commits of others are refused.
-  absl::btree_map<uint32_t, uint64_t> cn_incarnations_;
+  // The current incarnation of each CN that subscribed; commits of others are refused. The
+  // epoch is the log index of the record that fenced the earlier ones: the CN's lock
+  // messages carry it, so the lock service can order the CN's incarnations.
+  struct CnFence {
+    uint64_t incarnation = 0;
+    uint64_t epoch = 0;
+  };
+  absl::btree_map<uint32_t, CnFence> cn_incarnations_;
 };
 
 }  // namespace hindcast::nodes::txn
