@@ -278,6 +278,44 @@ TEST(ClusterTest, ARequestTheCnSaidItDoesNotHaveNeverRuns) {
   EXPECT_EQ(read.results(0).value(), "10");
 }
 
+// A restarted CN's earlier incarnation stays fenced: a late copy of its subscribe (held in the
+// network past two restarts, say) must not make it the CN's current incarnation again, or a
+// late copy of one of its commits, whose outcome the TN dropped when it fenced it, would
+// commit a second time.
+TEST(ClusterTest, ALateSubscribeOfAReplacedCnIncarnationDoesNotRevive) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  std::string subscribe, commit;  // cn0's last of each.
+  h.world.network().set_tap([&](sim::NodeId from, sim::NodeId to, std::string_view bytes) {
+    Message m;
+    if (from != cn0 || to != tn || !ParseMessage(bytes, &m)) return;
+    if (m.has_subscribe()) subscribe = bytes;
+    if (m.has_commit()) commit = bytes;
+  });
+  auto restart_cn0 = [&] {
+    h.world.CrashNode(cn0);
+    h.world.RestartNode(cn0);
+    h.Settle(sim::Duration::Seconds(1));
+  };
+  restart_cn0();
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
+  const std::string late_subscribe = subscribe, late_commit = commit;
+  ASSERT_FALSE(late_subscribe.empty());
+  ASSERT_FALSE(late_commit.empty());
+  restart_cn0();
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 10)}).outcome(), TxnReply::COMMITTED);
+  h.world.network().Send(cn0, tn, late_subscribe);
+  h.Settle(sim::Duration::Millis(50));
+  h.world.network().Send(cn0, tn, late_commit);
+  h.Settle(sim::Duration::Millis(500));
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "n")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "11") << "a commit of the replaced incarnation ran twice";
+  const TxnReply next = h.Run(cn0, {MakeOp(Op::ADD, "n", "", 100)});
+  EXPECT_EQ(next.outcome(), TxnReply::COMMITTED) << next.reason();
+}
+
 // The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.
 LogRecord Claimed(uint64_t epoch, uint64_t prev) {
   LogRecord r;

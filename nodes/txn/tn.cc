@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/algorithm/container.h"
 #include "absl/container/btree_set.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -173,7 +174,9 @@ void Tn::OnRecoveryRead(const logservice::ReadResult& result) {
     covered_index_ = c.covers_index();
     bind_version_ = std::max(bind_version_, c.bind_version());
     for (const CnIncarnation& i : c.cn_incarnations()) {
-      cn_incarnations_[i.cn()] = {.incarnation = i.incarnation(), .epoch = i.epoch()};
+      cn_incarnations_[i.cn()] = {.incarnation = i.incarnation(),
+                                  .epoch = i.epoch(),
+                                  .retired = {i.retired().begin(), i.retired().end()}};
     }
     for (const CommittedTxn& committed : c.committed()) {
       outcomes_[storage::FromProto(committed.txn())] = {CommitReply::COMMITTED,
@@ -219,8 +222,7 @@ std::string Tn::Stamped(LogRecord record) {
 void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
   if (r.has_cn_incarnation()) {
-    cn_incarnations_[r.cn_incarnation().cn()] = {.incarnation = r.cn_incarnation().incarnation(),
-                                                 .epoch = index};
+    SetCnIncarnation(r.cn_incarnation().cn(), r.cn_incarnation().incarnation(), index);
   }
   if (!r.has_commit_batch() || index <= covered_index_) return;
   absl::StatusOr<std::vector<storage::CommitRecord>> records =
@@ -579,6 +581,16 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
     SendSnapshot(cn, subscribe.subscription());
     return;
   }
+  if (known != cn_incarnations_.end() &&
+      absl::c_linear_search(known->second.retired, subscribe.incarnation())) {
+    // A late copy from an incarnation already replaced: fencing the current one in its
+    // favour would let that dead incarnation's late commits in, past locks its successor
+    // has released. (One that never reached this TN before it died cannot be told from a
+    // new one; it fences the live incarnation only until that one subscribes again.)
+    // State 17: b is the CN.
+    env_.Record({.kind = sim::EventKind::kNodeState, .a = 17, .b = cn});
+    return;
+  }
   // A new incarnation: fence the old one durably before the CN may drop its locks.
   LogRecord record;
   record.mutable_cn_incarnation()->set_cn(cn);
@@ -587,7 +599,7 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
               [this, cn, incarnation = subscribe.incarnation(),
                subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
                 if (!at.ok() || !serving_) return;  // The CN subscribes again.
-                cn_incarnations_[cn] = {.incarnation = incarnation, .epoch = *at};
+                SetCnIncarnation(cn, incarnation, *at);
                 // No earlier incarnation of the CN asks again (and a late copy of one of
                 // its requests is refused as fenced), so their outcomes can go.
                 for (auto it = outcomes_.lower_bound({.cn = cn, .seq = 0});
@@ -596,6 +608,16 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
                 }
                 SendSnapshot(cn, subscription);
               });
+}
+
+void Tn::SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch) {
+  CnFence& fence = cn_incarnations_[cn];
+  if (fence.incarnation != incarnation && fence.epoch != 0) {
+    std::erase(fence.retired, incarnation);  // Only a bug could bring one back; see above.
+    fence.retired.push_back(fence.incarnation);
+  }
+  fence.incarnation = incarnation;
+  fence.epoch = epoch;
 }
 
 void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {
@@ -699,6 +721,7 @@ void Tn::AppendCheckpoint(const std::string& name, const FlushCover& cover) {
     i->set_cn(node);
     i->set_incarnation(fence.incarnation);
     i->set_epoch(fence.epoch);
+    for (const uint64_t r : fence.retired) i->add_retired(r);
   }
   for (const auto& [txn, outcome] : outcomes_) {
     if (outcome.status != CommitReply::COMMITTED || outcome.commit_ts > cover.ts) continue;

@@ -244,7 +244,12 @@ class Tn : public sim::Node {
   struct CnFence {
     uint64_t incarnation = 0;
     uint64_t epoch = 0;
+    // The CN's earlier incarnations this TN has seen fenced, oldest first: a late subscribe
+    // of one of them must not fence the current one (see OnSubscribe).
+    std::vector<uint64_t> retired;
   };
+  // Makes `incarnation`, fenced by the record at `epoch`, the CN's current one.
+  void SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch);
   absl::btree_map<uint32_t, CnFence> cn_incarnations_;
 };
 
