@@ -245,6 +245,47 @@ TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommitAfterTheTnRestarts) {
   ExpectALateCopyOfARefusedCommitDoesNotCommit(/*restart_tn=*/true);
 }
 
+// The same, when a late commit request of the CN's previous incarnation lands first: its
+// decided_below mark, from another incarnation, must not replace the live one's, or the
+// refusal the mark covers is forgotten.
+TEST(ClusterTest, ALateCommitOfAReplacedCnIncarnationForgetsNoRefusal) {
+  Harness h({.spill_threshold_bytes = 64});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn(), store = h.cluster.layout().object_store();
+  std::string commit;  // The last commit request cn0 sent.
+  h.world.network().set_tap([&](sim::NodeId from, sim::NodeId to, std::string_view bytes) {
+    Message m;
+    if (from == cn0 && to == tn && ParseMessage(bytes, &m) && m.has_commit()) commit = bytes;
+  });
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "a", "1")}).outcome(), TxnReply::COMMITTED);
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "b", "1")}).outcome(), TxnReply::COMMITTED);
+  const std::string earlier = commit;
+  Message parsed;
+  ASSERT_TRUE(ParseMessage(earlier, &parsed));
+  ASSERT_NE(parsed.commit().decided_below(), 0u);
+  h.world.CrashNode(cn0);
+  h.world.RestartNode(cn0);
+  h.Settle(sim::Duration::Seconds(1));
+  h.world.network().Partition({tn}, {store});
+  std::vector<Op> ops;
+  for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), "v"));
+  const TxnReply refused = h.Run(cn0, ops);
+  ASSERT_EQ(refused.outcome(), TxnReply::ABORTED);
+  ASSERT_EQ(refused.reason(), "tn unavailable");
+  const std::string refused_commit = commit;
+  h.world.network().Heal();
+  // The next commit's mark covers the refusal: the TN forgets its outcome.
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "c", "1")}).outcome(), TxnReply::COMMITTED);
+  h.world.network().Send(cn0, tn, earlier);  // Late, from the previous incarnation.
+  h.Settle(sim::Duration::Millis(50));
+  h.world.network().Send(cn0, tn, refused_commit);  // Late.
+  h.Settle(sim::Duration::Millis(500));
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k0"), MakeOp(Op::READ, "k19")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_FALSE(read.results(0).has_value()) << "the refused transaction committed";
+  EXPECT_FALSE(read.results(1).has_value()) << "the refused transaction committed";
+}
+
 // A client that asks about a request its CN does not have (RequestStatus) is told it is not
 // there, and the CN then never runs it: a copy that lands later (held in the network, say)
 // is dropped, so a request the client gave up on cannot take effect behind the client's

@@ -290,7 +290,9 @@ void Tn::OnCommit(sim::NodeId cn, CommitRequest request) {
   // The CN finished this one and waits for no answer; running it again could commit a
   // transaction its client was told had aborted.
   if (Retired(txn)) return;
-  if (request.decided_below() != 0) Retire(txn.cn, request.decided_below());
+  // A mark of an incarnation since replaced (a late request) must not replace the live
+  // one's: the outcomes that mark covered are gone, so their late copies would run again.
+  if (request.decided_below() != 0 && !Fenced(txn)) Retire(txn.cn, request.decided_below());
   if (!serving_) {
     // Not "unavailable": the previous incarnation may have committed this very request, and
     // only recovery can tell. The CN keeps retrying.
