@@ -26,6 +26,13 @@
 // holder's CN about it once others have waited `orphan_after`, and frees the locks of a
 // transaction the CN says is over, taking the CN's clock as their last commit.
 //
+// A restarted CN's earlier incarnations are gone, and so are their transactions: once the TN
+// has fenced them, the CN announces it (an unlock naming the incarnation) and the service
+// releases their locks. Incarnation bits are random and messages arrive late, so every lock
+// message carries the CN incarnation's epoch, the TN's log index of its fence: the service
+// drops what comes from an incarnation older than one it has heard from, and the first
+// message of a later one releases the earlier ones' locks (Admit).
+//
 // Planted bug `lock_forget_on_restart`: after a restart the service keeps the old bind, so
 // the TN cannot tell that the locks were forgotten, and two transactions can hold "the same"
 // lock across the restart (a lost update).
