@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <map>
 #include <memory>
 #include <optional>
 #include <vector>
@@ -79,6 +80,29 @@ struct Harness {
     Settle(sim::Duration::Millis(5));  // Locked; the commit request is on its way.
     world.network().Partition({cn0}, {cluster.layout().tn()});
   }
+  // From now on, keeps the bytes of the last message of each kind `from` sends `to`.
+  void TapMessages(sim::NodeId from, sim::NodeId to) {
+    world.network().set_tap([this, from, to](sim::NodeId f, sim::NodeId t, std::string_view b) {
+      Message m;
+      if (f == from && t == to && ParseMessage(b, &m)) last_sent[m.kind_case()] = b;
+    });
+  }
+  // A transaction on `cn` the TN must refuse: its workspace spills (with a small spill
+  // threshold), and the TN cannot read the spill while it is cut off the object store.
+  // The partition stays until the caller heals it.
+  TxnReply RunWithUnreadableSpill(sim::NodeId cn) {
+    world.network().Partition({cluster.layout().tn()}, {cluster.layout().object_store()});
+    std::vector<Op> ops;
+    for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), "v"));
+    return Run(cn, ops);
+  }
+  // That transaction's writes are nowhere.
+  void ExpectTheUnreadableSpillNeverCommitted(sim::NodeId cn) {
+    const TxnReply read = Run(cn, {MakeOp(Op::READ, "k0"), MakeOp(Op::READ, "k19")});
+    ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+    EXPECT_FALSE(read.results(0).has_value()) << "the refused transaction committed";
+    EXPECT_FALSE(read.results(1).has_value()) << "the refused transaction committed";
+  }
   TxnReply Await(TestClient* c) {
     for (int i = 0; i < 200 && !c->reply.has_value(); ++i) Settle(sim::Duration::Millis(10));
     EXPECT_TRUE(c->reply.has_value()) << "no reply within 2 s";
@@ -88,6 +112,7 @@ struct Harness {
   Cluster cluster;
   TestClient* client = nullptr;
   TestClient* other = nullptr;  // A second session, for two transactions at once.
+  std::map<Message::KindCase, std::string> last_sent;  // See TapMessages.
 };
 
 TEST(ClusterTest, CommitsAndReadsAcrossCns) {
@@ -210,18 +235,12 @@ TEST(ClusterTest, AStaleLockGrantIsNotTakenByANewTransaction) {
 void ExpectALateCopyOfARefusedCommitDoesNotCommit(bool restart_tn) {
   Harness h({.spill_threshold_bytes = 64});
   const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
-  const sim::NodeId tn = h.cluster.layout().tn(), store = h.cluster.layout().object_store();
-  std::string commit;  // The last commit request cn0 sent.
-  h.world.network().set_tap([&](sim::NodeId from, sim::NodeId to, std::string_view bytes) {
-    Message m;
-    if (from == cn0 && to == tn && ParseMessage(bytes, &m) && m.has_commit()) commit = bytes;
-  });
-  h.world.network().Partition({tn}, {store});
-  std::vector<Op> ops;
-  for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), "v"));
-  const TxnReply refused = h.Run(cn0, ops);
+  const sim::NodeId tn = h.cluster.layout().tn();
+  h.TapMessages(cn0, tn);
+  const TxnReply refused = h.RunWithUnreadableSpill(cn0);
   ASSERT_EQ(refused.outcome(), TxnReply::ABORTED);
   ASSERT_EQ(refused.reason(), "tn unavailable");
+  const std::string commit = h.last_sent[Message::kCommit];
   ASSERT_FALSE(commit.empty());
   h.world.network().Heal();
   if (restart_tn) {
@@ -231,10 +250,7 @@ void ExpectALateCopyOfARefusedCommitDoesNotCommit(bool restart_tn) {
   }
   h.world.network().Send(cn0, tn, commit);  // The late copy.
   h.Settle(sim::Duration::Millis(500));
-  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k0"), MakeOp(Op::READ, "k19")});
-  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
-  EXPECT_FALSE(read.results(0).has_value()) << "the refused transaction committed";
-  EXPECT_FALSE(read.results(1).has_value()) << "the refused transaction committed";
+  h.ExpectTheUnreadableSpillNeverCommitted(cn1);
 }
 
 TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommit) {
@@ -251,28 +267,21 @@ TEST(ClusterTest, ALateCopyOfARefusedCommitDoesNotCommitAfterTheTnRestarts) {
 TEST(ClusterTest, ALateCommitOfAReplacedCnIncarnationForgetsNoRefusal) {
   Harness h({.spill_threshold_bytes = 64});
   const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
-  const sim::NodeId tn = h.cluster.layout().tn(), store = h.cluster.layout().object_store();
-  std::string commit;  // The last commit request cn0 sent.
-  h.world.network().set_tap([&](sim::NodeId from, sim::NodeId to, std::string_view bytes) {
-    Message m;
-    if (from == cn0 && to == tn && ParseMessage(bytes, &m) && m.has_commit()) commit = bytes;
-  });
+  const sim::NodeId tn = h.cluster.layout().tn();
+  h.TapMessages(cn0, tn);
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "a", "1")}).outcome(), TxnReply::COMMITTED);
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "b", "1")}).outcome(), TxnReply::COMMITTED);
-  const std::string earlier = commit;
+  const std::string earlier = h.last_sent[Message::kCommit];
   Message parsed;
   ASSERT_TRUE(ParseMessage(earlier, &parsed));
   ASSERT_NE(parsed.commit().decided_below(), 0u);
   h.world.CrashNode(cn0);
   h.world.RestartNode(cn0);
   h.Settle(sim::Duration::Seconds(1));
-  h.world.network().Partition({tn}, {store});
-  std::vector<Op> ops;
-  for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), "v"));
-  const TxnReply refused = h.Run(cn0, ops);
+  const TxnReply refused = h.RunWithUnreadableSpill(cn0);
   ASSERT_EQ(refused.outcome(), TxnReply::ABORTED);
   ASSERT_EQ(refused.reason(), "tn unavailable");
-  const std::string refused_commit = commit;
+  const std::string refused_commit = h.last_sent[Message::kCommit];
   h.world.network().Heal();
   // The next commit's mark covers the refusal: the TN forgets its outcome.
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "c", "1")}).outcome(), TxnReply::COMMITTED);
@@ -280,10 +289,7 @@ TEST(ClusterTest, ALateCommitOfAReplacedCnIncarnationForgetsNoRefusal) {
   h.Settle(sim::Duration::Millis(50));
   h.world.network().Send(cn0, tn, refused_commit);  // Late.
   h.Settle(sim::Duration::Millis(500));
-  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k0"), MakeOp(Op::READ, "k19")});
-  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
-  EXPECT_FALSE(read.results(0).has_value()) << "the refused transaction committed";
-  EXPECT_FALSE(read.results(1).has_value()) << "the refused transaction committed";
+  h.ExpectTheUnreadableSpillNeverCommitted(cn1);
 }
 
 // A client that asks about a request its CN does not have (RequestStatus) is told it is not
@@ -327,13 +333,7 @@ TEST(ClusterTest, ALateSubscribeOfAReplacedCnIncarnationDoesNotRevive) {
   Harness h({});
   const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
   const sim::NodeId tn = h.cluster.layout().tn();
-  std::string subscribe, commit;  // cn0's last of each.
-  h.world.network().set_tap([&](sim::NodeId from, sim::NodeId to, std::string_view bytes) {
-    Message m;
-    if (from != cn0 || to != tn || !ParseMessage(bytes, &m)) return;
-    if (m.has_subscribe()) subscribe = bytes;
-    if (m.has_commit()) commit = bytes;
-  });
+  h.TapMessages(cn0, tn);
   auto restart_cn0 = [&] {
     h.world.CrashNode(cn0);
     h.world.RestartNode(cn0);
@@ -341,7 +341,8 @@ TEST(ClusterTest, ALateSubscribeOfAReplacedCnIncarnationDoesNotRevive) {
   };
   restart_cn0();
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
-  const std::string late_subscribe = subscribe, late_commit = commit;
+  const std::string late_subscribe = h.last_sent[Message::kSubscribe];
+  const std::string late_commit = h.last_sent[Message::kCommit];
   ASSERT_FALSE(late_subscribe.empty());
   ASSERT_FALSE(late_commit.empty());
   restart_cn0();

@@ -212,11 +212,11 @@ void LockService::OnUnlock(const UnlockRequest& r) {
 
 bool LockService::Admit(const storage::TxnId& txn, uint64_t epoch, storage::Timestamp hlc) {
   if (epoch == 0) return true;  // Sent before the CN learned its epoch: nothing to order.
-  CnEpoch& known = cn_epochs_[txn.cn];
-  if (epoch < known.epoch) return false;
-  if (epoch == known.epoch) return true;
-  const bool replaces = known.epoch != 0;
-  known = {.epoch = epoch, .incarnation = txn.seq >> 32};
+  uint64_t& known = cn_epochs_[txn.cn];
+  if (epoch < known) return false;
+  if (epoch == known) return true;
+  const bool replaces = known != 0;
+  known = epoch;
   if (replaces) {
     // A later incarnation than the one heard from: the TN has fenced the earlier ones,
     // whose locks go now (the incarnation's own announcement may be late, or lost).

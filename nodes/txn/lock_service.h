@@ -121,14 +121,10 @@ class LockService : public sim::Node {
   absl::btree_map<std::string, Lock, sim::StringOrder> locks_;
   absl::btree_map<storage::TxnId, absl::btree_set<std::string, sim::StringOrder>> held_;
   absl::btree_map<storage::TxnId, std::string> waiting_for_;  // Key each waiter waits on.
-  // Per CN, the latest incarnation heard from and its epoch (see Admit). A CN's epochs are
-  // the TN's log indexes of its fences, so they order its incarnations, where the random
+  // Per CN, the epoch of the latest incarnation heard from (see Admit). A CN's epochs are the
+  // TN's log indexes of its fences, so they order its incarnations, where the random
   // incarnation bits and the arrival order of their messages do not.
-  struct CnEpoch {
-    uint64_t epoch = 0;
-    uint64_t incarnation = 0;
-  };
-  absl::btree_map<uint32_t, CnEpoch> cn_epochs_;
+  absl::btree_map<uint32_t, uint64_t> cn_epochs_;
   bool orphan_check_scheduled_ = false;
   // Last commit ts of recently unlocked keys, in two generations: when the young one fills
   // up the old one is forgotten (raising the floor) and the young one takes its place.
