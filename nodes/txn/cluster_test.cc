@@ -358,6 +358,39 @@ TEST(ClusterTest, ALateSubscribeOfAReplacedCnIncarnationDoesNotRevive) {
   EXPECT_EQ(next.outcome(), TxnReply::COMMITTED) << next.reason();
 }
 
+// A bind request of a lock-service incarnation that has since restarted reaches the TN after
+// the live one bound: the TN renews the bind for nobody, and refuses every commit under the
+// live one's. The refusal's news of the TN's bind reaches the service, which binds again.
+TEST(ClusterTest, ALateBindRequestOfARestartedLockServiceStrandsNoCommit) {
+  Harness h({});
+  const sim::NodeId locks = h.cluster.layout().lock_service(), tn = h.cluster.layout().tn();
+  const sim::NodeId cn0 = h.cluster.cns()[0];
+  h.TapMessages(locks, tn);
+  auto restart_locks = [&] {
+    h.world.CrashNode(locks);
+    h.world.RestartNode(locks);
+    h.Settle(sim::Duration::Seconds(1));
+  };
+  restart_locks();
+  const std::string late_bind = h.last_sent[Message::kBind];
+  ASSERT_FALSE(late_bind.empty());
+  restart_locks();
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
+  h.world.network().Send(locks, tn, late_bind);
+  h.Settle(sim::Duration::Millis(50));
+  const TxnReply stranded = h.Run(cn0, {MakeOp(Op::ADD, "n", "", 10)});
+  ASSERT_EQ(stranded.outcome(), TxnReply::ABORTED) << "the late bind request was not renewed";
+  EXPECT_EQ(stranded.reason(), "lock table bind changed");
+  h.Settle(sim::Duration::Millis(100));
+  for (int i = 0; i < 3; ++i) {
+    const TxnReply next = h.Run(h.cluster.cns()[i], {MakeOp(Op::ADD, "n", "", 100)});
+    EXPECT_EQ(next.outcome(), TxnReply::COMMITTED) << next.reason();
+  }
+  const TxnReply read = h.Run(cn0, {MakeOp(Op::READ, "n")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "301");
+}
+
 // The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.
 LogRecord Claimed(uint64_t epoch, uint64_t prev) {
   LogRecord r;

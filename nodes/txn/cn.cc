@@ -610,13 +610,15 @@ void Cn::OnLockReply(const LockReply& r) {
   then();
 }
 
-void Cn::Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts) {
+void Cn::Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts,
+                uint64_t bind_changed_to) {
   Message m;
   *m.mutable_unlock()->mutable_txn() = storage::ToProto(txn);
   if (commit_ts.has_value())
     *m.mutable_unlock()->mutable_commit_ts() = storage::ToProto(*commit_ts);
   *m.mutable_unlock()->mutable_hlc() = clock_.Stamp();
   m.mutable_unlock()->set_epoch(epoch_);
+  m.mutable_unlock()->set_bind_changed_to(bind_changed_to);
   SendMessage(env_, options_.lock_service, std::move(m));
 }
 
@@ -676,6 +678,7 @@ void Cn::OnCommitReply(const CommitReply& r) {
       Finish(txn.seq, TxnReply::ABORTED, "write conflict");
       return;
     case CommitReply::BIND_CHANGED:
+      t->bind_changed_to = r.bind_version();
       Finish(txn.seq, TxnReply::ABORTED, "lock table bind changed");
       return;
     case CommitReply::UNAVAILABLE:
@@ -693,9 +696,11 @@ void Cn::Finish(uint64_t id, TxnReply::Outcome outcome, std::string reason,
   env_.CancelTimer(t->timer);
   if (t->lock_req != 0) lock_waits_.erase(t->lock_req);
   if (!t->locked.empty()) {
-    Unlock(t->id, outcome == TxnReply::COMMITTED && t->committing
-                      ? std::optional<storage::Timestamp>(commit_ts)
-                      : std::nullopt);
+    Unlock(t->id,
+           outcome == TxnReply::COMMITTED && t->committing
+               ? std::optional<storage::Timestamp>(commit_ts)
+               : std::nullopt,
+           t->bind_changed_to);
   }
   Message m;
   TxnReply* r = m.mutable_txn_reply();

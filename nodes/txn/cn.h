@@ -108,8 +108,9 @@ class Cn : public sim::Node {
     // (LockReply::last_commit; Max until granted).
     absl::btree_map<std::string, storage::Timestamp> locked;
     uint64_t bind_version = 0;
-    uint64_t lock_req = 0;  // The lock request in flight, 0 if none.
-    std::string lock_key;   // Its key.
+    uint64_t bind_changed_to = 0;  // The TN's bind, when it refused the commit BIND_CHANGED.
+    uint64_t lock_req = 0;         // The lock request in flight, 0 if none.
+    std::string lock_key;          // Its key.
     int lock_retries_left = 0;
     sim::TimerId timer;  // Lock wait or commit retry.
     bool committing = false;
@@ -161,7 +162,9 @@ class Cn : public sim::Node {
   void OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q);
   void OnRequestStatus(sim::NodeId from, const RequestStatus& q);
   void OnLockReply(const LockReply& r);
-  void Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts);
+  // `bind_changed_to`: the TN's bind from a BIND_CHANGED refusal, news for the service.
+  void Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts,
+              uint64_t bind_changed_to = 0);
 
   // LogTail.
   void Subscribe();

@@ -194,6 +194,11 @@ void LockService::OnUnlock(const UnlockRequest& r) {
   clock_.Observe(r.hlc());
   const storage::TxnId txn = storage::FromProto(r.txn());
   const bool current = Admit(txn, r.epoch(), storage::FromProto(r.hlc()));
+  // From any incarnation: it is news of the TN's bind, which only moves up.
+  if (bind_version_ != 0 && r.bind_changed_to() > bind_version_) {
+    LoseBind(r.bind_changed_to());
+    return;
+  }
   if ((txn.seq & 0xffff'ffff) != 0) {
     // Even from a replaced incarnation: these are that transaction's own locks.
     Release(txn,
@@ -208,6 +213,18 @@ void LockService::OnUnlock(const UnlockRequest& r) {
   // released below, whose unlocks will never come.
   last_commit_floor_ = std::max(last_commit_floor_, storage::FromProto(r.hlc()));
   ReleaseEarlierIncarnations(txn);
+}
+
+void LockService::LoseBind(uint64_t tn_bind) {
+  // State 23: the service lost its bind; b is the TN's newer one.
+  env_.Record({.kind = sim::EventKind::kNodeState, .a = 23, .b = tn_bind});
+  // As a restart would: the holders' commits are refused, and waiters ask again (a request
+  // the service does not know is a new one) and wait for the new bind.
+  locks_.clear();
+  held_.clear();
+  waiting_for_.clear();
+  bind_version_ = 0;
+  AskBind();
 }
 
 bool LockService::Admit(const storage::TxnId& txn, uint64_t epoch, storage::Timestamp hlc) {

@@ -33,6 +33,12 @@
 // drops what comes from an incarnation older than one it has heard from, and the first
 // message of a later one releases the earlier ones' locks (Admit).
 //
+// The TN can renew the bind for an incarnation that is gone: a bind request of one that
+// restarted can reach it after the live one bound. Every commit under the live bind is then
+// refused; the refusal carries the TN's bind, the CN passes it on with the unlock, and a
+// service that learns of a newer bind than its own drops its locks and binds again, as
+// MatrixOne's lock service does when a "bind changed" error names a new bind (LoseBind).
+//
 // Planted bug `lock_forget_on_restart`: after a restart the service keeps the old bind, so
 // the TN cannot tell that the locks were forgotten, and two transactions can hold "the same"
 // lock across the restart (a lost update).
@@ -91,6 +97,9 @@ class LockService : public sim::Node {
   };
 
   void AskBind();
+  // The TN's bind has moved past this service's (CommitReply::bind_version): the TN refuses
+  // every commit under it, so the locks go and the service binds again.
+  void LoseBind(uint64_t tn_bind);
   void OnLock(sim::NodeId from, const LockRequest& r);
   void OnUnlock(const UnlockRequest& r);
   // Whether a message of `txn` with its CN's `epoch` (0: none yet) comes from that CN's

@@ -259,6 +259,8 @@ void Tn::ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Sta
   *r->mutable_txn() = storage::ToProto(txn);
   r->set_status(status);
   *r->mutable_commit_ts() = storage::ToProto(commit_ts);
+  // Binds only move up, so the current one is still past the refused commit's.
+  if (status == CommitReply::BIND_CHANGED) r->set_bind_version(bind_version_);
   *r->mutable_hlc() = clock_.Stamp();
   Send(cn, std::move(m));
 }
