@@ -9,15 +9,19 @@
 namespace hindcast::nodes::logservice {
 
 LogClient::LogClient(NodeEnv& env, LogClientOptions options)
-    : env_(env), options_(std::move(options)), client_id_(env.rng().Next() | 1) {
+    : env_(env),
+      options_(std::move(options)),
+      client_id_(env.rng().Next() | 1),
+      next_req_((client_id_ & ~uint64_t{0xffff'ffff}) | 1) {
   HC_ASSERT_MSG(!options_.replicas.empty(), "a log client needs the replicas' ids");
   HC_ASSERT(options_.attempt_timeout > sim::Duration::Zero());
   HC_ASSERT(options_.deadline >= options_.attempt_timeout);
   HC_ASSERT(options_.read_page_entries > 0);
 }
 
-void LogClient::Append(std::string payload, AppendCallback done) {
-  Begin({.kind = Kind::kAppend, .payload = std::move(payload), .append_done = std::move(done)});
+uint64_t LogClient::Append(std::string payload, AppendCallback done) {
+  return Begin(
+      {.kind = Kind::kAppend, .payload = std::move(payload), .append_done = std::move(done)});
 }
 
 void LogClient::Read(uint64_t from_index, ReadCallback done) {

@@ -75,7 +75,8 @@ class LogClient {
   LogClient(const LogClient&) = delete;
   LogClient& operator=(const LogClient&) = delete;
 
-  void Append(std::string payload, AppendCallback done);
+  // Returns the append's seq: the entry carries (client_id(), seq) in the log.
+  uint64_t Append(std::string payload, AppendCallback done);
   void Read(uint64_t from_index, ReadCallback done);
   void Truncate(uint64_t upto, TruncateCallback done);
 
@@ -121,7 +122,9 @@ class LogClient {
   NodeEnv& env_;
   const LogClientOptions options_;
   const uint64_t client_id_;
-  uint64_t next_req_ = 1;
+  // The client id's high half | a counter: reads and truncations are answered by request id
+  // alone, and a late answer to an earlier incarnation's call must match none of this one's.
+  uint64_t next_req_;
   size_t leader_guess_ = 0;
   absl::btree_map<uint64_t, Call> calls_;
 };

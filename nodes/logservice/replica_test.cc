@@ -214,12 +214,13 @@ TEST_F(ReplicaTest, AnAppendWithoutAQuorumFailsWithDeadlineExceeded) {
   world_->CrashNode((leader + 1) % 3);
   world_->CrashNode((leader + 2) % 3);
   auto result = std::make_shared<std::optional<absl::StatusOr<uint64_t>>>();
-  client().Append("lonely", [result](absl::StatusOr<uint64_t> r) { *result = r; });
+  const uint64_t seq =
+      client().Append("lonely", [result](absl::StatusOr<uint64_t> r) { *result = r; });
   RunFor(sim::Duration::Seconds(6));
   ASSERT_TRUE(result->has_value());
   // Ambiguous: the entry sits in the leader's log and may still commit.
   EXPECT_EQ((*result)->status().code(), absl::StatusCode::kDeadlineExceeded);
-  EXPECT_TRUE(replica(leader)->log().FindClientEntry(client().client_id(), 1).has_value());
+  EXPECT_TRUE(replica(leader)->log().FindClientEntry(client().client_id(), seq).has_value());
 }
 
 TEST_F(ReplicaTest, ATruncationWaitsForTheAppendsStartedBeforeIt) {
