@@ -292,6 +292,56 @@ TEST(ClusterTest, ALateCommitOfAReplacedCnIncarnationForgetsNoRefusal) {
   h.ExpectTheUnreadableSpillNeverCommitted(cn1);
 }
 
+// A TN refuses a commit request addressed to an earlier incarnation, and the CN asks again
+// under the new epoch once it hears of it; the new incarnation may then commit what the old
+// one refused (an abort is not logged, and here the spill it could not read is readable
+// now). A refusal of the old incarnation that arrives after that, held in the network, must
+// not tell the client the transaction aborted.
+TEST(ClusterTest, ALateRefusalOfARestartedTnAbortsNothingTheNextOneRuns) {
+  Harness h({.spill_threshold_bytes = 64});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  std::string refusal;
+  uint64_t first_epoch = 0;
+  bool asked_again = false;  // cn0 sent the commit to a later TN incarnation.
+  h.world.network().set_tap([&](sim::NodeId f, sim::NodeId t, std::string_view b) {
+    Message m;
+    if (!ParseMessage(b, &m)) return;
+    if (f == tn && t == cn0 && m.has_commit_reply() &&
+        m.commit_reply().status() == CommitReply::UNAVAILABLE) {
+      refusal = b;
+    }
+    if (f == cn0 && t == tn && m.has_commit()) {
+      if (first_epoch == 0) first_epoch = m.commit().tn_epoch();
+      asked_again = asked_again || m.commit().tn_epoch() != first_epoch;
+    }
+  });
+  h.world.network().Partition({tn}, {h.cluster.layout().object_store()});
+  std::vector<Op> ops;
+  for (int i = 0; i < 20; ++i) ops.push_back(MakeOp(Op::PUT, absl::StrCat("k", i), "v"));
+  h.client->Send(cn0, ops);
+  for (int i = 0; i < 100000 && first_epoch == 0; ++i) h.Settle(sim::Duration::Micros(10));
+  ASSERT_NE(first_epoch, 0u) << "the CN sent no commit request";
+  h.world.network().BlockOneWay(tn, cn0);  // The answer is held up (kept by the tap).
+  for (int i = 0; i < 300 && refusal.empty(); ++i) h.Settle(sim::Duration::Millis(10));
+  ASSERT_FALSE(refusal.empty()) << "the TN did not refuse the commit";
+  h.world.CrashNode(tn);
+  h.world.network().Heal();
+  h.world.RestartNode(tn);
+  for (int i = 0; i < 30000 && !asked_again; ++i) h.Settle(sim::Duration::Micros(100));
+  ASSERT_TRUE(asked_again) << "the CN did not ask the new TN incarnation";
+  ASSERT_FALSE(h.client->reply.has_value());
+  h.world.network().Send(tn, cn0, refusal);  // Late, from the first incarnation.
+  const TxnReply reply = h.Await(h.client);
+  h.Settle(sim::Duration::Millis(500));
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k0")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).has_value(), reply.outcome() == TxnReply::COMMITTED)
+      << "the client was told " << TxnReply::Outcome_Name(reply.outcome()) << " (" << reply.reason()
+      << ")";
+  EXPECT_EQ(reply.outcome(), TxnReply::COMMITTED) << reply.reason();
+}
+
 // A client that asks about a request its CN does not have (RequestStatus) is told it is not
 // there, and the CN then never runs it: a copy that lands later (held in the network, say)
 // is dropped, so a request the client gave up on cannot take effect behind the client's

@@ -670,6 +670,11 @@ void Cn::OnCommitReply(const CommitReply& r) {
   const storage::TxnId txn = storage::FromProto(r.txn());
   Txn* t = Find(txn.seq);
   if (t == nullptr || !(t->id == txn) || !t->committing) return;
+  // A refusal by an earlier TN incarnation than the one this CN now addresses, held up in
+  // the network: the request may have gone to the later one since (a TN does not run one
+  // addressed to an earlier incarnation, and the CN asks again), which may commit it. Its
+  // answer decides. A commit is logged, so any incarnation's word for it holds.
+  if (r.status() != CommitReply::COMMITTED && r.tn_epoch() != tn_epoch_) return;
   switch (r.status()) {
     case CommitReply::COMMITTED:
       Finish(txn.seq, TxnReply::COMMITTED, "", storage::FromProto(r.commit_ts()));

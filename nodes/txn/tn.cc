@@ -261,6 +261,7 @@ void Tn::ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Sta
   *r->mutable_commit_ts() = storage::ToProto(commit_ts);
   // Binds only move up, so the current one is still past the refused commit's.
   if (status == CommitReply::BIND_CHANGED) r->set_bind_version(bind_version_);
+  r->set_tn_epoch(epoch_);
   *r->mutable_hlc() = clock_.Stamp();
   Send(cn, std::move(m));
 }
