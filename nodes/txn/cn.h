@@ -21,7 +21,10 @@
 // whether the key changed after the snapshot: under SI that is a write conflict (abort);
 // under RC the statement retries with a fresh snapshot. Optimistic mode takes no locks and
 // leaves the write-write check to the TN. Commit sends the workspace to the TN and retries
-// until it gets a definite answer, holding the locks until then.
+// until it gets a definite answer, holding the locks until then. A refusal counts only from
+// the TN incarnation the CN now addresses: refusals are not logged, and once the CN has
+// asked a restarted TN again, that one may commit what its predecessor refused. A refusal
+// "lock table bind changed" names the TN's bind, which the CN passes on with the unlock.
 //
 // Planted bugs: `rc_lost_update` (RC does not refresh the snapshot after a lock wait, so an
 // update overwrites a commit it never saw), `workspace_spill_lost` (a spilled part of the
