@@ -111,6 +111,15 @@ expect 2 "even log replicas" -- "$hindcast" run --system=cluster --log-replicas=
 one_line_error "even log replicas"
 expect 0 "five log replicas" -- "$hindcast" run --system=cluster --log-replicas=5 --faults=heavy --seed=4
 contains "$tmp/out" 'log-replicas=5' "log replicas in the scenario line"
+expect 2 "late copies past a million" -- "$hindcast" run --system=cluster --late-copy-ppm=1000001
+one_line_error "late copies past a million"
+expect 2 "late copies on the register" -- "$hindcast" run --late-copy-ppm=5
+one_line_error "late copies on the register"
+expect 0 "late copies" -- "$hindcast" run --system=cluster --late-copy-ppm=5000 --faults=heavy --seed=3
+contains "$tmp/out" 'late-copy-ppm=5000' "late copies in the scenario line"
+expect 1 "late copies and a bug" -- "$hindcast" run --system=cluster --workload=counter \
+  --isolation=rc --bug=rc_lost_update --late-copy-ppm=100 --seed=2
+contains "$tmp/out" '^replay: hindcast run .* --late-copy-ppm=100 ' "late copies in the replay"
 
 # Bad input: one line on stderr naming the problem, exit 2, no output file written.
 expect 2 "no command" -- "$hindcast"

@@ -32,6 +32,9 @@ ABSL_FLAG(int32_t, txns, 20, "Transactions per client (cluster).");
 ABSL_FLAG(uint64_t, spill, 1 << 20, "Workspace spill threshold in bytes (cluster).");
 ABSL_FLAG(int32_t, accounts, 0,
           "Accounts the bank workload's transfers spread over (cluster; 0: the default, 5).");
+ABSL_FLAG(uint32_t, late_copy_ppm, 0,
+          "Per million messages, one more copy delivered late, up to 2 s after (cluster): late "
+          "messages of earlier incarnations, as TigerBeetle's VOPR replays packets.");
 ABSL_FLAG(std::string, plan, "",
           "A fault plan textproto (FaultPlanProto) to use instead of the generated one.");
 
@@ -39,8 +42,9 @@ namespace hindcast::cli {
 
 const std::vector<std::string>& ScenarioFlagNames() {
   static const std::vector<std::string> kNames = {
-      "system",    "faults", "bug", "clients", "ops",   "plan",     "workload",
-      "isolation", "mode",   "cns", "txns",    "spill", "accounts", "log_replicas"};
+      "system", "faults",   "bug",       "clients",      "ops",
+      "plan",   "workload", "isolation", "mode",         "cns",
+      "txns",   "spill",    "accounts",  "log_replicas", "late_copy_ppm"};
   return kNames;
 }
 
@@ -50,8 +54,9 @@ namespace {
 // (`hindcast run --workload=flight` without --system=cluster ran the register).
 absl::Status CheckFlagsApply(const std::string& system) {
   const bool cluster = system == "cluster";
-  static constexpr const char* kClusterOnly[] = {
-      "workload", "isolation", "mode", "cns", "txns", "spill", "accounts", "log_replicas"};
+  static constexpr const char* kClusterOnly[] = {"workload", "isolation",    "mode",
+                                                 "cns",      "txns",         "spill",
+                                                 "accounts", "log_replicas", "late_copy_ppm"};
   static constexpr const char* kRegisterOnly[] = {"ops"};
   for (const char* name : cluster ? std::span<const char* const>(kRegisterOnly)
                                   : std::span<const char* const>(kClusterOnly)) {
@@ -103,6 +108,7 @@ absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
       return absl::InvalidArgumentError("--accounts must be at least 2");
     }
     s.set_accounts(static_cast<uint32_t>(absl::GetFlag(FLAGS_accounts)));
+    s.set_late_copy_ppm(absl::GetFlag(FLAGS_late_copy_ppm));
   } else {
     s.set_ops_per_client(static_cast<uint32_t>(ops));
   }

@@ -384,7 +384,9 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
   HC_ASSERT(IsClusterWorkload(scenario.workload));
   ClusterReport report;
   report.seed = scenario.seed;
-  nodes::World world({.seed = scenario.seed, .retention = options.retention});
+  nodes::World world({.seed = scenario.seed,
+                      .retention = options.retention,
+                      .network = {.default_link = {.late_copy_ppm = scenario.late_copy_ppm}}});
   sim::Simulator& sim = world.sim();
   Driver driver(scenario, sim);
   nodes::txn::Cluster cluster(world, {.cns = scenario.cns,

@@ -41,6 +41,9 @@ struct ClusterScenario {
   int txns_per_client = 20;
   size_t spill_threshold_bytes = 1 << 20;
   int accounts = 5;  // bank only.
+  // Per million messages, a late copy (sim::LinkParams::late_copy_ppm): what incarnation
+  // fencing must survive. Off by default, so the fault profiles' runs are unchanged.
+  uint32_t late_copy_ppm = 0;
   // The planted application bug: inventory reserves with a check transaction and an update
   // transaction instead of one RESERVE.
   bool bug_inventory_check_then_update = false;

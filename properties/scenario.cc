@@ -15,6 +15,7 @@
 #include "nodes/register/replica.h"
 #include "sim/absl_compat.h"
 #include "sim/assert.h"
+#include "sim/random.h"
 
 namespace hindcast::properties {
 namespace {
@@ -264,6 +265,7 @@ Scenario ToProto(const ClusterScenario& c) {
   s.set_txns_per_client(static_cast<uint32_t>(c.txns_per_client));
   s.set_spill_threshold_bytes(c.spill_threshold_bytes);
   if (c.workload == "bank") s.set_accounts(static_cast<uint32_t>(c.accounts));
+  s.set_late_copy_ppm(c.late_copy_ppm);
   if (c.plan.has_value()) *s.mutable_plan() = ToProto(*c.plan);
   return s;
 }
@@ -420,6 +422,10 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
     }
     c.log_replicas = static_cast<int>(s.log_replicas());
   }
+  if (s.late_copy_ppm() > sim::kPartsPerMillion) {
+    return absl::InvalidArgumentError("late copies are parts per million, at most 1000000");
+  }
+  c.late_copy_ppm = s.late_copy_ppm();
   if (s.has_plan()) {
     const int servers = static_cast<int>(
         nodes::txn::ClusterLayout{.log_replicas = c.log_replicas}.first_cn() + c.cns);
@@ -486,6 +492,7 @@ std::string DescribeScenario(const Scenario& s) {
         " faults=", Sv(sim::FaultProfileName(c.faults)),
         " bug=", s.bug().empty() ? "none" : s.bug(), " cns=", c.cns,
         c.log_replicas == 3 ? "" : absl::StrCat(" log-replicas=", c.log_replicas),
+        c.late_copy_ppm == 0 ? "" : absl::StrCat(" late-copy-ppm=", c.late_copy_ppm),
         " clients=", c.clients, " txns=", c.txns_per_client,
         c.workload == "bank" ? absl::StrCat(" accounts=", c.accounts) : "",
         " spill=", c.spill_threshold_bytes, " seed=", c.seed);

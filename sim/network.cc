@@ -1,6 +1,7 @@
 #include "sim/network.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -23,8 +24,15 @@ absl::Status ValidateLinkParams(const LinkParams& p) {
         absl::StrCat("latencies are limited to ", kMaxLinkLatency.ToString()));
   }
   if (p.tail_ppm > kPartsPerMillion || p.drop_ppm > kPartsPerMillion ||
-      p.duplicate_ppm > kPartsPerMillion) {
+      p.duplicate_ppm > kPartsPerMillion || p.late_copy_ppm > kPartsPerMillion) {
     return absl::InvalidArgumentError("probabilities are parts per million, at most 1000000");
+  }
+  if (p.late_copy_ppm != 0 && !p.reorder) {
+    return absl::InvalidArgumentError("late copies need a reordering link");
+  }
+  if (p.late_copy_latency_max < p.latency_max || p.late_copy_latency_max > kMaxLinkLatency) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "late_copy_latency_max must be between latency_max and ", kMaxLinkLatency.ToString()));
   }
   return absl::OkStatus();
 }
@@ -191,7 +199,8 @@ uint64_t Network::Send(NodeId from, NodeId to, Payload&& payload) {
   } else if (link.blocked) {
     reason = DropReason::kPartitionAtSend;
   } else {
-    // Draw order (fixed, part of the replay contract): drop, duplicate, latency, copy latency.
+    // Draw order (fixed, part of the replay contract): drop, duplicate, latency, copy latency,
+    // then on a link with late copies only, the late copy and its latency.
     drop = link.rng.Chance(p.drop_ppm, kPartsPerMillion);
   }
   if (drop) {
@@ -213,6 +222,10 @@ uint64_t Network::Send(NodeId from, NodeId to, Payload&& payload) {
   Payload copy;
   if (duplicate) copy = payload.Copy();
   const Instant arrival = leave + DrawLatency(link, p);
+  std::optional<Payload> late_copy;
+  if (p.late_copy_ppm != 0 && link.rng.Chance(p.late_copy_ppm, kPartsPerMillion)) {
+    late_copy = payload.Copy();
+  }
   if (leave > now) {
     ++link.counters.held;
     ++totals_.held;
@@ -225,6 +238,16 @@ uint64_t Network::Send(NodeId from, NodeId to, Payload&& payload) {
     ++same.counters.duplicated;
     ++totals_.duplicated;
     Launch(slot, std::move(copy), dup, leave + DrawLatency(same, ParamsOf(same)));
+  }
+  if (late_copy.has_value()) {
+    Link& same = links_[slot];
+    const LinkParams& q = ParamsOf(same);
+    const uint64_t late = sim_.Record(
+        {.node = from, .kind = EventKind::kDuplicate, .cause = send, .a = to, .b = size});
+    ++same.counters.duplicated;
+    ++totals_.duplicated;
+    Launch(slot, *std::move(late_copy), late,
+           leave + same.rng.UniformDuration(q.latency_max, q.late_copy_latency_max));
   }
   CheckCounters();
   return send;

@@ -83,6 +83,13 @@ struct LinkParams {
   // Without reorder, a message never arrives before one sent earlier on the same directed
   // link (TCP-like). The guarantee covers messages sent while the link is in this mode.
   bool reorder = true;
+  // Late copies (TigerBeetle's VOPR replays packets the same way): with probability
+  // late_copy_ppm a message is also delivered again, uniform in [latency_max,
+  // late_copy_latency_max] after it leaves, long after everything sent with it. A protocol
+  // that keys state by incarnation must survive the late copy of any message. Reordering
+  // links only: a TCP-like link never delivers an old message again.
+  uint32_t late_copy_ppm = 0;
+  Duration late_copy_latency_max = Duration::Seconds(2);
 };
 
 // OK when `params` is usable; callers building params from user input check this first,

@@ -85,6 +85,13 @@ TEST(NetworkTest, ValidateLinkParamsRejectsInconsistentParams) {
   EXPECT_FALSE(ValidateLinkParams({.drop_ppm = kPartsPerMillion + 1}).ok());
   EXPECT_FALSE(ValidateLinkParams({.duplicate_ppm = kPartsPerMillion + 1}).ok());
   EXPECT_FALSE(ValidateLinkParams({.tail_ppm = kPartsPerMillion + 1}).ok());
+  EXPECT_FALSE(ValidateLinkParams({.late_copy_ppm = kPartsPerMillion + 1}).ok());
+  EXPECT_FALSE(ValidateLinkParams({.reorder = false, .late_copy_ppm = 1}).ok());
+  EXPECT_FALSE(
+      ValidateLinkParams(
+          {.latency_max = Ms(5), .tail_latency_max = Ms(50), .late_copy_latency_max = Ms(4)})
+          .ok());
+  EXPECT_TRUE(ValidateLinkParams({.late_copy_ppm = 1}).ok());
 }
 
 TEST(NetworkTest, LatencyStaysWithinLinkBounds) {
@@ -186,6 +193,37 @@ TEST(NetworkTest, DropAndDuplicateRatesMatchTheConfiguration) {
   ExpectCountersAddUp(t);
   EXPECT_EQ(EventsOfKind(h.sim, EventKind::kDuplicate).size(), t.duplicated);
   EXPECT_EQ(EventsOfKind(h.sim, EventKind::kDrop).size(), t.dropped());
+}
+
+// A late copy is a second delivery of the same bytes, later than the first, within its
+// bound; as many as the rate says, each a kDuplicate event.
+TEST(NetworkTest, LateCopiesArriveAgainLaterAtTheConfiguredRate) {
+  LinkParams params = Fixed(Ms(1));
+  params.late_copy_ppm = 50'000;
+  params.late_copy_latency_max = Ms(500);
+  Harness h(11, params);
+  constexpr int kMessages = 20'000;
+  for (int i = 0; i < kMessages; ++i) h.net.Send(1, 2, absl::StrCat(i));
+  h.Run();
+  const LinkCounters& t = h.net.totals();
+  // 5% of 20000: mean 1000, sd ~31.
+  EXPECT_NEAR(static_cast<double>(t.duplicated), 1'000.0, 150.0);
+  EXPECT_EQ(t.delivered, kMessages + t.duplicated);
+  ExpectCountersAddUp(t);
+  EXPECT_EQ(EventsOfKind(h.sim, EventKind::kDuplicate).size(), t.duplicated);
+  std::map<std::string, std::vector<Instant>> arrivals;
+  for (const Received& r : h.inbox) arrivals[r.bytes].push_back(r.at);
+  uint64_t late = 0;
+  for (const auto& [bytes, at] : arrivals) {
+    ASSERT_LE(at.size(), 2u) << bytes;
+    EXPECT_EQ(at[0], At(Ms(1))) << bytes;
+    if (at.size() == 2) {
+      ++late;
+      EXPECT_GE(at[1], At(Ms(1))) << bytes;
+      EXPECT_LE(at[1], At(Ms(500))) << bytes;
+    }
+  }
+  EXPECT_EQ(late, t.duplicated);
 }
 
 // The tap sees every send once, in order, whatever becomes of it (dropped ones too, not the
