@@ -495,6 +495,18 @@ TEST(TnLeaseTest, AFenceVoidsTheHoldersEarlierBatchesThatLandAfterIt) {
   EXPECT_TRUE(CountsUnderLease(9, Stamped(1, 7), lease));
 }
 
+// The log service tells a copy of an append from the original only while the original is
+// in its retained log: a late copy that lands after a truncation is appended again.
+TEST(TnLeaseTest, ABatchCountsOnceALateCopyOfItNever) {
+  LogLease lease;
+  ASSERT_TRUE(CountsUnderLease(1, Claimed(7, 0), lease));
+  EXPECT_TRUE(CountsUnderLease(2, Stamped(1, 1), lease));
+  EXPECT_TRUE(CountsUnderLease(3, Stamped(1, 2), lease));
+  EXPECT_FALSE(CountsUnderLease(4, Stamped(1, 1), lease));
+  EXPECT_FALSE(CountsUnderLease(5, Stamped(1, 2), lease));
+  EXPECT_TRUE(CountsUnderLease(6, Stamped(1, 3), lease));
+}
+
 TEST(TnAuditTest, ACommitAtOrBelowAnAdvertisedWatermarkBreaksThePromise) {
   TnAudit audit;
   audit.Advertised({.physical_ns = 100});

@@ -91,7 +91,13 @@ bool CountsUnderLease(uint64_t index, const LogRecord& record, LogLease& lease) 
     return true;
   }
   if (record.holder() != lease.claim) return false;
-  if (record.has_commit_batch() && record.seq() < lease.void_below) return false;
+  if (record.has_commit_batch()) {
+    // A holder appends one batch at a time, so the batches that count come in seq order. One
+    // below the last is a late copy (the log service dedups a copy against the original
+    // only while the original is in its retained log) or was voided by a fence.
+    if (record.seq() < lease.void_below) return false;
+    lease.void_below = record.seq() + 1;
+  }
   if (record.has_fence()) lease.void_below = std::max(lease.void_below, record.seq());
   return true;
 }
@@ -221,7 +227,11 @@ std::string Tn::Stamped(LogRecord record) {
 // covered index are already in objects and are skipped.
 void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
-  if (r.has_cn_incarnation()) {
+  // A late copy of a fence record (appended again once the original was truncated away)
+  // names an incarnation already known: it must neither revive a replaced one nor move the
+  // live one's epoch.
+  if (r.has_cn_incarnation() &&
+      !KnownIncarnation(r.cn_incarnation().cn(), r.cn_incarnation().incarnation())) {
     SetCnIncarnation(r.cn_incarnation().cn(), r.cn_incarnation().incarnation(), index);
   }
   if (!r.has_commit_batch() || index <= covered_index_) return;
@@ -429,15 +439,19 @@ void Tn::MaybeStartBatch() {
   LogRecord record;
   record.set_commit_batch(std::move(payload));
   const storage::Timestamp promise = AddPromise(record);
-  log_.Append(Stamped(std::move(record)),
-              [this, promise](absl::StatusOr<uint64_t> index) { OnBatchAppended(index, promise); });
+  const uint64_t seq = next_record_seq_;
+  log_.Append(Stamped(std::move(record)), [this, promise, seq](absl::StatusOr<uint64_t> index) {
+    OnBatchAppended(index, promise, seq);
+  });
 }
 
-void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index, storage::Timestamp promise) {
+void Tn::OnBatchAppended(absl::StatusOr<uint64_t> index, storage::Timestamp promise, uint64_t seq) {
   if (!index.ok()) {
     ResolveUnknownBatch();
     return;
   }
+  // As a reader of the log counts it (CountsUnderLease): a late copy of this batch is void.
+  lease_.void_below = std::max(lease_.void_below, seq + 1);
   applied_index_ = std::max(applied_index_, *index);
   promised_ = std::max(promised_, promise);
   env_.Record({.kind = sim::EventKind::kNodeState, .a = 12, .b = *index});
@@ -586,8 +600,7 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
     SendSnapshot(cn, subscribe.subscription());
     return;
   }
-  if (known != cn_incarnations_.end() &&
-      absl::c_linear_search(known->second.retired, subscribe.incarnation())) {
+  if (KnownIncarnation(cn, subscribe.incarnation())) {
     // A late copy from an incarnation already replaced: fencing the current one in its
     // favour would let that dead incarnation's late commits in, past locks its successor
     // has released. (One that never reached this TN before it died cannot be told from a
@@ -613,6 +626,13 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
                 }
                 SendSnapshot(cn, subscription);
               });
+}
+
+bool Tn::KnownIncarnation(uint32_t cn, uint64_t incarnation) const {
+  auto known = cn_incarnations_.find(cn);
+  return known != cn_incarnations_.end() &&
+         (known->second.incarnation == incarnation ||
+          absl::c_linear_search(known->second.retired, incarnation));
 }
 
 void Tn::SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch) {

@@ -143,7 +143,7 @@ class Tn : public sim::Node {
   void Enqueue(sim::NodeId cn, CommitRequest request);
   void MaybeStartBatch();
   // `promise` is the one the batch's record carries (AddPromise).
-  void OnBatchAppended(absl::StatusOr<uint64_t> index, storage::Timestamp promise);
+  void OnBatchAppended(absl::StatusOr<uint64_t> index, storage::Timestamp promise, uint64_t seq);
   void ResolveUnknownBatch();
   void FinishBatch();
   void ReplyCommit(sim::NodeId cn, const storage::TxnId& txn, CommitReply::Status status,
@@ -250,6 +250,8 @@ class Tn : public sim::Node {
   };
   // Makes `incarnation`, fenced by the record at `epoch`, the CN's current one.
   void SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch);
+  // Whether `incarnation` is the CN's current one or one it has replaced.
+  bool KnownIncarnation(uint32_t cn, uint64_t incarnation) const;
   absl::btree_map<uint32_t, CnFence> cn_incarnations_;
 };
 
