@@ -441,6 +441,52 @@ TEST(ClusterTest, ALateBindRequestOfARestartedLockServiceStrandsNoCommit) {
   EXPECT_EQ(read.results(0).value(), "301");
 }
 
+// A late copy of a CN's current subscribe request must not make the TN serve that
+// subscription a second time: the new snapshot restarts the push numbering under the same
+// subscription id, so a late copy of a push of the first numbering passes for the second's
+// push of that seq, and the real one is dropped as a duplicate: the CN reads past a commit
+// it never applied.
+TEST(ClusterTest, ALateCopyOfASubscribeDoesNotRestartTheSubscription) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  std::string subscribe, push;
+  h.world.network().set_tap([&](sim::NodeId f, sim::NodeId t, std::string_view b) {
+    Message m;
+    if (!ParseMessage(b, &m)) return;
+    if (f == cn0 && t == tn && m.has_subscribe()) subscribe = b;
+    if (f == tn && t == cn0 && m.has_logtail() && m.logtail().entries_size() > 0) push = b;
+  });
+  // Cut off long enough to subscribe again, so the tap sees the current subscribe.
+  h.world.network().Partition({cn0}, {tn});
+  h.Settle(sim::Duration::Millis(300));
+  h.world.network().Heal();
+  h.Settle(sim::Duration::Millis(100));
+  ASSERT_FALSE(subscribe.empty());
+  // Each commit writes a key of its own, so one the CN misses stays missed.
+  std::vector<std::string> written;
+  auto put_on_cn1 = [&] {
+    const std::string key = absl::StrCat("k", written.size());
+    ASSERT_EQ(h.Run(cn1, {MakeOp(Op::PUT, key, "v")}).outcome(), TxnReply::COMMITTED);
+    written.push_back(key);
+  };
+  for (int i = 0; i < 3; ++i) put_on_cn1();
+  const std::string late_push = push;  // Of the current numbering.
+  ASSERT_FALSE(late_push.empty());
+  h.world.network().Send(cn0, tn, subscribe);  // Late.
+  h.Settle(sim::Duration::Millis(10));
+  h.world.network().Send(tn, cn0, late_push);  // Late too.
+  for (int i = 0; i < 40; ++i) put_on_cn1();
+  h.Settle(sim::Duration::Millis(200));
+  std::vector<Op> reads;
+  for (const std::string& key : written) reads.push_back(MakeOp(Op::READ, key));
+  const TxnReply read = h.Run(cn0, reads);
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  for (size_t i = 0; i < written.size(); ++i) {
+    EXPECT_TRUE(read.results(static_cast<int>(i)).has_value()) << written[i] << " is missing";
+  }
+}
+
 // The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.
 LogRecord Claimed(uint64_t epoch, uint64_t prev) {
   LogRecord r;

@@ -595,6 +595,18 @@ void Tn::PushEntries(const std::vector<storage::CommitRecord>& records, bool obj
 
 void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
   if (!serving_) return;  // The CN asks again.
+  // A late copy of a subscribe of a subscription already served (a CN numbers its
+  // subscriptions upwards from its incarnation bits): served again, the same subscription's
+  // push numbering restarts, and the CN takes a push of the first numbering, still in
+  // flight, for the second's push of that seq and drops the real one as a duplicate,
+  // missing its commits. An older one served again does the same once its own late copy
+  // follows the current one's; a CN whose snapshot was lost subscribes anew.
+  if (auto served = subscribers_.find(cn);
+      served != subscribers_.end() &&
+      (served->second.subscription >> 32) == (subscribe.subscription() >> 32) &&
+      subscribe.subscription() <= served->second.subscription) {
+    return;
+  }
   auto known = cn_incarnations_.find(cn);
   if (known != cn_incarnations_.end() && known->second.incarnation == subscribe.incarnation()) {
     SendSnapshot(cn, subscribe.subscription());
