@@ -80,6 +80,14 @@ void Cn::CheckSubscription() {
 void Cn::OnLogTail(LogTailPush push) {
   clock_.Observe(push.hlc());
   if (push.subscription() != subscription_) return;  // From a subscription given up on.
+  if (push.snapshot() && subscribed_) {
+    // This subscription's snapshot again: a late copy, whose state is older than what the
+    // pushes since have built (a read already past its watermark wait, fetching an object,
+    // would finish against it and miss commits below its snapshot); or another TN
+    // incarnation's answer to a late copy of the subscribe, which means starting over.
+    if (push.epoch() != tn_epoch_) Subscribe();
+    return;
+  }
   if (push.snapshot()) {
     ApplySnapshot(push);
   } else if (subscribed_ && push.epoch() != tn_epoch_) {
