@@ -185,11 +185,24 @@ class WorkloadClient : public sim::Node {
 
   void Receive(sim::NodeId, sim::Payload& payload) override {
     const auto* m = nodes::ReadMessage<nodes::txn::Message>(payload);
-    if (m == nullptr || !in_flight_) return;
+    if (m == nullptr) return;
+    if (m->has_request_status_reply() && m->request_status_reply().session() != 0) {
+      // The CN incarnation answering: requests from now on name its session.
+      const bool opened = session_ == 0;
+      session_ = m->request_status_reply().session();
+      if (opened && connecting_) {
+        connecting_ = false;
+        env_.CancelTimer(probe_timer_);
+        SendRequest();
+        return;
+      }
+    }
+    if (!in_flight_ || connecting_) return;
     if (m->has_request_status_reply()) {
       // The CN does not have the request: it restarted, or the request or its reply was
-      // lost (or is still in the network). As with a broken connection, the outcome is
-      // unknown; waiting out the timeout would only idle the run.
+      // lost (or is still in the network), or it came over a session with an earlier
+      // incarnation. As with a broken connection, the outcome is unknown; waiting out the
+      // timeout would only idle the run.
       const nodes::txn::RequestStatusReply& r = m->request_status_reply();
       if (r.req() != req_ || r.running()) return;
       Settle(nullptr);
@@ -250,12 +263,31 @@ class WorkloadClient : public sim::Node {
   void Send(std::vector<Op> ops) {
     ops_ = std::move(ops);
     invoked_ = driver_.Now();
-    nodes::txn::Message m;
-    m.mutable_txn_request()->set_req(++req_);
-    for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
-    nodes::SendMessage(env_, cn_, std::move(m));
     in_flight_ = true;
     timer_ = env_.SetTimer(TimeoutFor(ops_.size()), [this] { Settle(nullptr); });
+    if (session_ == 0) {
+      connecting_ = true;
+      Connect();
+      return;
+    }
+    SendRequest();
+  }
+
+  // Opens the session with the CN (a RequestStatus for req 0, answered with the CN's
+  // incarnation), again every kProbeAfter until answered; then sends the request waiting.
+  void Connect() {
+    nodes::txn::Message m;
+    m.mutable_request_status()->set_req(0);
+    nodes::SendMessage(env_, cn_, std::move(m));
+    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Connect(); });
+  }
+
+  void SendRequest() {
+    nodes::txn::Message m;
+    m.mutable_txn_request()->set_req(++req_);
+    m.mutable_txn_request()->set_session(session_);
+    for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
+    nodes::SendMessage(env_, cn_, std::move(m));
     probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Probe(); });
   }
 
@@ -273,6 +305,7 @@ class WorkloadClient : public sim::Node {
     env_.CancelTimer(timer_);
     env_.CancelTimer(probe_timer_);
     in_flight_ = false;
+    connecting_ = false;
     Done(reply);
   }
 
@@ -308,6 +341,9 @@ class WorkloadClient : public sim::Node {
   bool stopped_ = false;
   ClientTurn turn_;
   uint64_t req_ = 0;
+  // The CN incarnation requests name (TxnRequest::session); 0 until the first answer.
+  uint64_t session_ = 0;
+  bool connecting_ = false;  // A request waits for the session to open.
   bool in_flight_ = false;
   sim::TimerId timer_;
   sim::TimerId probe_timer_;

@@ -35,7 +35,9 @@ TEST(ShrinkTest, ShrinksAFailingClusterScenarioAndTheResultReplays) {
   const absl::StatusOr<ShrinkResult> r = ShrinkScenario(s, {.runs_max = 200});
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_GE(r->faults_before, 5u);
-  EXPECT_LE(r->faults_after, 3u);
+  // How few faults the failure needs depends on the seed, which the cluster's timing picks:
+  // delta debugging must keep at most a quarter of the plan.
+  EXPECT_LE(r->faults_after * 4, r->faults_before);
   EXPECT_LT(r->faults_after, r->faults_before);
   const Scenario& min = r->minimal.scenario();
   EXPECT_LE(min.txns_per_client() * min.clients(), 60u);

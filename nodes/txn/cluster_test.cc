@@ -523,6 +523,42 @@ TEST(ClusterTest, ALateCopyOfASnapshotDoesNotPutTheLogTailBack) {
   for (int i = 0; i < 5; ++i) EXPECT_TRUE(read.results(i).has_value()) << "k" << i << " is missing";
 }
 
+// A client's requests name its session, the CN incarnation it opened it with: a late copy
+// of one that reaches the CN after a restart is not run again there (it ran, or not, in the
+// incarnation it was sent to); the client hears that its outcome is unknown here, and the
+// new session.
+TEST(ClusterTest, ALateRequestOverASessionWithAnEarlierCnIncarnationDoesNotRun) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  Message hello;
+  hello.mutable_request_status()->set_req(0);
+  h.client->SendRaw(cn0, hello);
+  h.Settle(sim::Duration::Millis(10));
+  ASSERT_FALSE(h.client->received.empty());
+  const uint64_t session = h.client->received.back().request_status_reply().session();
+  ASSERT_NE(session, 0u);
+  Message request;
+  request.mutable_txn_request()->set_req(1);
+  request.mutable_txn_request()->set_session(session);
+  *request.mutable_txn_request()->add_ops() = MakeOp(Op::ADD, "n", "", 1);
+  h.client->SendRaw(cn0, request);
+  h.Settle(sim::Duration::Millis(100));
+  h.world.CrashNode(cn0);
+  h.world.RestartNode(cn0);
+  h.Settle(sim::Duration::Seconds(1));
+  h.client->received.clear();
+  h.client->SendRaw(cn0, request);  // Late.
+  h.Settle(sim::Duration::Millis(100));
+  ASSERT_FALSE(h.client->received.empty());
+  const RequestStatusReply& answer = h.client->received.back().request_status_reply();
+  EXPECT_EQ(answer.req(), 1u);
+  EXPECT_FALSE(answer.running());
+  EXPECT_NE(answer.session(), session);
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "n")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "1") << "the late copy ran again";
+}
+
 // The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.
 LogRecord Claimed(uint64_t epoch, uint64_t prev) {
   LogRecord r;

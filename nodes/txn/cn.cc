@@ -185,6 +185,12 @@ void Cn::WaitWatermark(uint64_t id, storage::Timestamp ts, Then then) {
 // --- Transactions -----------------------------------------------------------------------
 
 void Cn::Begin(sim::NodeId client, TxnRequest& request) {
+  if (request.session() != 0 && request.session() != session()) {
+    // Sent over a session with an earlier incarnation, which may have run it: this one
+    // never does. The client learns the outcome is unknown, and its session here.
+    ReplyRequestStatus(client, request.req(), /*running=*/false);
+    return;
+  }
   uint64_t& floor = client_req_floor_[client];
   if (request.req() < floor) return;  // A duplicate, or given up on by its client.
   floor = request.req() + 1;
@@ -753,10 +759,15 @@ void Cn::OnRequestStatus(sim::NodeId from, const RequestStatus& q) {
     uint64_t& floor = client_req_floor_[from];
     floor = std::max(floor, q.req() + 1);
   }
+  ReplyRequestStatus(from, q.req(), running);
+}
+
+void Cn::ReplyRequestStatus(sim::NodeId client, uint64_t req, bool running) {
   Message m;
-  m.mutable_request_status_reply()->set_req(q.req());
+  m.mutable_request_status_reply()->set_req(req);
   m.mutable_request_status_reply()->set_running(running);
-  SendMessage(env_, from, std::move(m));
+  m.mutable_request_status_reply()->set_session(session());
+  SendMessage(env_, client, std::move(m));
 }
 
 void Cn::Receive(sim::NodeId from, sim::Payload& payload) {

@@ -164,6 +164,9 @@ class Cn : public sim::Node {
   void SendLock(uint64_t id);
   void OnTxnStatusQuery(sim::NodeId from, const TxnStatusQuery& q);
   void OnRequestStatus(sim::NodeId from, const RequestStatus& q);
+  void ReplyRequestStatus(sim::NodeId client, uint64_t req, bool running);
+  // This incarnation's client session id (TxnRequest::session): never 0.
+  uint64_t session() const { return incarnation_bits_ | 1; }
   void OnLockReply(const LockReply& r);
   // `bind_changed_to`: the TN's bind from a BIND_CHANGED refusal, news for the service.
   void Unlock(const storage::TxnId& txn, std::optional<storage::Timestamp> commit_ts,
