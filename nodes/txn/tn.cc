@@ -230,9 +230,8 @@ void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
   // A late copy of a fence record (appended again once the original was truncated away)
   // names an incarnation already known: it must neither revive a replaced one nor move the
   // live one's epoch.
-  if (r.has_cn_incarnation() &&
-      !KnownIncarnation(r.cn_incarnation().cn(), r.cn_incarnation().incarnation())) {
-    SetCnIncarnation(r.cn_incarnation().cn(), r.cn_incarnation().incarnation(), index);
+  if (r.has_cn_incarnation()) {
+    ApplyCnFence(r.cn_incarnation().cn(), r.cn_incarnation().incarnation(), index);
   }
   if (!r.has_commit_batch() || index <= covered_index_) return;
   absl::StatusOr<std::vector<storage::CommitRecord>> records =
@@ -616,7 +615,8 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
     // A late copy from an incarnation already replaced: fencing the current one in its
     // favour would let that dead incarnation's late commits in, past locks its successor
     // has released. (One that never reached this TN before it died cannot be told from a
-    // new one; it fences the live incarnation only until that one subscribes again.)
+    // new one: it fences the live incarnation, which then gets no snapshot until it
+    // restarts. Its transactions are refused meanwhile; the outcomes decided for it stay.)
     // State 17: b is the CN.
     env_.Record({.kind = sim::EventKind::kNodeState, .a = 17, .b = cn});
     return;
@@ -629,15 +629,29 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
               [this, cn, incarnation = subscribe.incarnation(),
                subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
                 if (!at.ok() || !serving_) return;  // The CN subscribes again.
-                SetCnIncarnation(cn, incarnation, *at);
-                // No earlier incarnation of the CN asks again (and a late copy of one of
-                // its requests is refused as fenced), so their outcomes can go.
-                for (auto it = outcomes_.lower_bound({.cn = cn, .seq = 0});
-                     it != outcomes_.end() && it->first.cn == cn;) {
-                  it = (it->first.seq >> 32) != incarnation ? outcomes_.erase(it) : std::next(it);
+                ApplyCnFence(cn, incarnation, *at);
+                // The outcomes of the incarnations it replaced stay: one of them may be
+                // alive after all (a late subscribe of a dead one fenced it) and ask
+                // again, and must hear what was decided, not a refusal.
+                if (cn_incarnations_[cn].incarnation == incarnation) {
+                  SendSnapshot(cn, subscription);
                 }
-                SendSnapshot(cn, subscription);
               });
+}
+
+void Tn::ApplyCnFence(uint32_t cn, uint64_t incarnation, uint64_t index) {
+  CnFence& fence = cn_incarnations_[cn];
+  if (index > fence.epoch) {
+    // A late copy of a fence record (appended again once the original was truncated away)
+    // names an incarnation already known: it neither revives a replaced one nor moves the
+    // live one's epoch.
+    if (!KnownIncarnation(cn, incarnation)) SetCnIncarnation(cn, incarnation, index);
+    return;
+  }
+  // Appended before the record that made the current incarnation current, and answered
+  // after it (appends complete out of order): read in log order, as a recovery reads it, it
+  // made its incarnation current, and the later record replaced that one.
+  if (!KnownIncarnation(cn, incarnation)) fence.retired.push_back(incarnation);
 }
 
 bool Tn::KnownIncarnation(uint32_t cn, uint64_t incarnation) const {

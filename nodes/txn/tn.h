@@ -252,6 +252,9 @@ class Tn : public sim::Node {
   void SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch);
   // Whether `incarnation` is the CN's current one or one it has replaced.
   bool KnownIncarnation(uint32_t cn, uint64_t incarnation) const;
+  // Applies the fence record at log `index` naming `incarnation` of `cn`, with the effect it
+  // has read in log order (recovery) whatever order the appends completed in.
+  void ApplyCnFence(uint32_t cn, uint64_t incarnation, uint64_t index);
   absl::btree_map<uint32_t, CnFence> cn_incarnations_;
 };
 
