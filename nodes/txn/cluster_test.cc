@@ -559,6 +559,25 @@ TEST(ClusterTest, ALateRequestOverASessionWithAnEarlierCnIncarnationDoesNotRun) 
   EXPECT_EQ(read.results(0).value(), "1") << "the late copy ran again";
 }
 
+// A restarted CN runs no transaction before its first LogTail snapshot: its clock starts at
+// its physical clock, which may be behind commits its previous incarnation acknowledged (here
+// the TN's clock runs ahead, so the commit's timestamp is ahead of every CN's physical clock),
+// and a snapshot taken from it would miss the client's own last write. The snapshot carries
+// the TN's clock past every commit.
+TEST(ClusterTest, ARestartedCnRunsNothingBeforeItsFirstSnapshot) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0];
+  ASSERT_TRUE(h.world.JumpClock(h.cluster.layout().tn(), 400'000'000));
+  h.Settle(sim::Duration::Millis(10));
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
+  h.world.CrashNode(cn0);
+  h.world.RestartNode(cn0);
+  const TxnReply read = h.Run(cn0, {MakeOp(Op::READ, "k")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  ASSERT_TRUE(read.results(0).has_value()) << "the restarted CN missed the client's write";
+  EXPECT_EQ(read.results(0).value(), "1");
+}
+
 // The lease over the TN's log (txn.proto, LogRecord): what a late append counts for.
 LogRecord Claimed(uint64_t epoch, uint64_t prev) {
   LogRecord r;
