@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -189,6 +190,7 @@ class WorkloadClient : public sim::Node {
     if (m->has_request_status_reply() && m->request_status_reply().session() != 0) {
       // The CN incarnation answering: requests from now on name its session.
       const bool opened = session_ == 0;
+      session_changed_ = !opened && session_ != m->request_status_reply().session();
       session_ = m->request_status_reply().session();
       if (opened && connecting_) {
         connecting_ = false;
@@ -322,6 +324,8 @@ class WorkloadClient : public sim::Node {
       } else if (--retry_->attempts_left == 0) {
         retry_.reset();
         driver_.Finished();
+      } else if (std::exchange(session_changed_, false)) {
+        Attempt();  // The CN restarted and said so: nothing to wait for.
       } else {
         env_.SetTimer(kRetryPause, [this] { Attempt(); });
       }
@@ -344,6 +348,9 @@ class WorkloadClient : public sim::Node {
   // The CN incarnation requests name (TxnRequest::session); 0 until the first answer.
   uint64_t session_ = 0;
   bool connecting_ = false;  // A request waits for the session to open.
+  // The last answer named another session than the one the request went over: the CN
+  // restarted, so a retried transaction goes again at once, under the new session.
+  bool session_changed_ = false;
   bool in_flight_ = false;
   sim::TimerId timer_;
   sim::TimerId probe_timer_;
