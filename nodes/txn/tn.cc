@@ -600,12 +600,7 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
   // flight, for the second's push of that seq and drops the real one as a duplicate,
   // missing its commits. An older one served again does the same once its own late copy
   // follows the current one's; a CN whose snapshot was lost subscribes anew.
-  if (auto served = subscribers_.find(cn);
-      served != subscribers_.end() &&
-      (served->second.subscription >> 32) == (subscribe.subscription() >> 32) &&
-      subscribe.subscription() <= served->second.subscription) {
-    return;
-  }
+  if (Served(cn, subscribe.subscription())) return;
   auto known = cn_incarnations_.find(cn);
   if (known != cn_incarnations_.end() && known->second.incarnation == subscribe.incarnation()) {
     SendSnapshot(cn, subscribe.subscription());
@@ -633,7 +628,9 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
                 // The outcomes of the incarnations it replaced stay: one of them may be
                 // alive after all (a late subscribe of a dead one fenced it) and ask
                 // again, and must hear what was decided, not a refusal.
-                if (cn_incarnations_[cn].incarnation == incarnation) {
+                // Two copies of one subscribe, both in before its fence was appended, each
+                // append one: only the first answered serves the subscription.
+                if (cn_incarnations_[cn].incarnation == incarnation && !Served(cn, subscription)) {
                   SendSnapshot(cn, subscription);
                 }
               });
@@ -652,6 +649,13 @@ void Tn::ApplyCnFence(uint32_t cn, uint64_t incarnation, uint64_t index) {
   // after it (appends complete out of order): read in log order, as a recovery reads it, it
   // made its incarnation current, and the later record replaced that one.
   if (!KnownIncarnation(cn, incarnation)) fence.retired.push_back(incarnation);
+}
+
+bool Tn::Served(uint32_t cn, uint64_t subscription) const {
+  auto served = subscribers_.find(cn);
+  return served != subscribers_.end() &&
+         (served->second.subscription >> 32) == (subscription >> 32) &&
+         subscription <= served->second.subscription;
 }
 
 bool Tn::KnownIncarnation(uint32_t cn, uint64_t incarnation) const {
