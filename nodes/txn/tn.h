@@ -21,9 +21,11 @@
 //
 // Exactly once: a CN sends a commit again until it hears a decided outcome, so copies
 // arrive late and twice. The TN remembers every outcome it decided, aborts included, until
-// the CN's `decided_below` says it will never ask again; commits are also in the log. An
-// abort is not logged, so a request names the TN incarnation (epoch) it is for, and a new
-// incarnation runs none addressed to an earlier one: the CN asks again if it still waits.
+// the CN's `decided_below` says it will never ask again (a fenced CN incarnation's stay: it
+// may be alive after all); commits are also in the log. An abort is not logged, so a
+// request names the TN incarnation (epoch) it is for, and a new incarnation runs none
+// addressed to an earlier one: the CN asks again if it still waits. A subscription is
+// served one snapshot, however many copies of its subscribe arrive.
 //
 // LogTail protocol: every push carries a watermark — all commits with commit_ts <= watermark
 // have been pushed — advanced by heartbeats, and never past a promise the TN has logged: a
