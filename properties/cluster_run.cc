@@ -268,20 +268,13 @@ class WorkloadClient : public sim::Node {
     in_flight_ = true;
     timer_ = env_.SetTimer(TimeoutFor(ops_.size()), [this] { Settle(nullptr); });
     if (session_ == 0) {
+      // Opens the session first: a RequestStatus for req 0 is answered with the CN's
+      // incarnation (Receive then sends the request).
       connecting_ = true;
-      Connect();
+      Probe(0);
       return;
     }
     SendRequest();
-  }
-
-  // Opens the session with the CN (a RequestStatus for req 0, answered with the CN's
-  // incarnation), again every kProbeAfter until answered; then sends the request waiting.
-  void Connect() {
-    nodes::txn::Message m;
-    m.mutable_request_status()->set_req(0);
-    nodes::SendMessage(env_, cn_, std::move(m));
-    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Connect(); });
   }
 
   void SendRequest() {
@@ -290,16 +283,16 @@ class WorkloadClient : public sim::Node {
     m.mutable_txn_request()->set_session(session_);
     for (const Op& op : ops_) *m.mutable_txn_request()->add_ops() = op;
     nodes::SendMessage(env_, cn_, std::move(m));
-    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Probe(); });
+    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Probe(req_); });
   }
 
-  // Asks the CN whether the request in flight is still running there; again every
-  // kProbeAfter until it is answered one way or the other.
-  void Probe() {
+  // Asks the CN whether request `req` is still running there; again every kProbeAfter
+  // until it is answered one way or the other.
+  void Probe(uint64_t req) {
     nodes::txn::Message m;
-    m.mutable_request_status()->set_req(req_);
+    m.mutable_request_status()->set_req(req);
     nodes::SendMessage(env_, cn_, std::move(m));
-    probe_timer_ = env_.SetTimer(kProbeAfter, [this] { Probe(); });
+    probe_timer_ = env_.SetTimer(kProbeAfter, [this, req] { Probe(req); });
   }
 
   // The request in flight is over: `reply` is its reply, or null when its outcome is unknown.

@@ -199,8 +199,8 @@ uint64_t Network::Send(NodeId from, NodeId to, Payload&& payload) {
   } else if (link.blocked) {
     reason = DropReason::kPartitionAtSend;
   } else {
-    // Draw order (fixed, part of the replay contract): drop, duplicate, latency, copy latency,
-    // then on a link with late copies only, the late copy and its latency.
+    // Draw order (fixed, part of the replay contract): drop, duplicate, latency, the late copy
+    // (on a link with late copies only), the duplicate's latency, the late copy's latency.
     drop = link.rng.Chance(p.drop_ppm, kPartsPerMillion);
   }
   if (drop) {
@@ -233,24 +233,29 @@ uint64_t Network::Send(NodeId from, NodeId to, Payload&& payload) {
   Launch(slot, std::move(payload), send, arrival);
   if (duplicate) {
     Link& same = links_[slot];
-    const uint64_t dup = sim_.Record(
-        {.node = from, .kind = EventKind::kDuplicate, .cause = send, .a = to, .b = size});
-    ++same.counters.duplicated;
-    ++totals_.duplicated;
-    Launch(slot, std::move(copy), dup, leave + DrawLatency(same, ParamsOf(same)));
+    LaunchCopy(slot, std::move(copy), send, leave + DrawLatency(same, ParamsOf(same)));
   }
   if (late_copy.has_value()) {
     Link& same = links_[slot];
     const LinkParams& q = ParamsOf(same);
-    const uint64_t late = sim_.Record(
-        {.node = from, .kind = EventKind::kDuplicate, .cause = send, .a = to, .b = size});
-    ++same.counters.duplicated;
-    ++totals_.duplicated;
-    Launch(slot, *std::move(late_copy), late,
-           leave + same.rng.UniformDuration(q.latency_max, q.late_copy_latency_max));
+    LaunchCopy(slot, *std::move(late_copy), send,
+               leave + same.rng.UniformDuration(q.latency_max, q.late_copy_latency_max));
   }
   CheckCounters();
   return send;
+}
+
+// Puts a copy the network made of message `send` (a duplicate or a late copy) in flight.
+void Network::LaunchCopy(uint32_t slot, Payload&& copy, uint64_t send, Instant arrival) {
+  Link& link = links_[slot];
+  const uint64_t event = sim_.Record({.node = link.from,
+                                      .kind = EventKind::kDuplicate,
+                                      .cause = send,
+                                      .a = link.to,
+                                      .b = copy.size()});
+  ++link.counters.duplicated;
+  ++totals_.duplicated;
+  Launch(slot, std::move(copy), event, arrival);
 }
 
 // Puts an accepted message in flight: an arrival task of its own on a reordering link, a

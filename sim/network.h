@@ -287,6 +287,7 @@ class Network {
   uint32_t AllocateMessage();
   void FreeMessage(uint32_t m);
   void Launch(uint32_t slot, Payload&& payload, uint64_t cause, Instant arrival);
+  void LaunchCopy(uint32_t slot, Payload&& copy, uint64_t send, Instant arrival);
   void SchedulePump(uint32_t slot, Instant when);
   Verdict Judge(const Link& link, Instant* hold_until) const;
   void Arrive(uint32_t m);

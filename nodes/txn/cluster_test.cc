@@ -66,6 +66,12 @@ struct Harness {
     Settle(sim::Duration::Seconds(2));  // Elect a log leader, recover the TN, subscribe.
   }
   void Settle(sim::Duration d) { world.sim().Run({.time_limit = world.sim().Now() + d}); }
+  // Crashes `node`, restarts it at once, and lets the cluster settle.
+  void Restart(sim::NodeId node, sim::Duration settle = sim::Duration::Seconds(1)) {
+    world.CrashNode(node);
+    world.RestartNode(node);
+    Settle(settle);
+  }
   TxnReply Run(sim::NodeId cn, std::vector<Op> ops) { return RunOn(client, cn, std::move(ops)); }
   TxnReply RunOn(TestClient* c, sim::NodeId cn, std::vector<Op> ops) {
     c->Send(cn, std::move(ops));
@@ -243,11 +249,7 @@ void ExpectALateCopyOfARefusedCommitDoesNotCommit(bool restart_tn) {
   const std::string commit = h.last_sent[Message::kCommit];
   ASSERT_FALSE(commit.empty());
   h.world.network().Heal();
-  if (restart_tn) {
-    h.world.CrashNode(tn);
-    h.world.RestartNode(tn);
-    h.Settle(sim::Duration::Seconds(2));
-  }
+  if (restart_tn) h.Restart(tn, sim::Duration::Seconds(2));
   h.world.network().Send(cn0, tn, commit);  // The late copy.
   h.Settle(sim::Duration::Millis(500));
   h.ExpectTheUnreadableSpillNeverCommitted(cn1);
@@ -275,9 +277,7 @@ TEST(ClusterTest, ALateCommitOfAReplacedCnIncarnationForgetsNoRefusal) {
   Message parsed;
   ASSERT_TRUE(ParseMessage(earlier, &parsed));
   ASSERT_NE(parsed.commit().decided_below(), 0u);
-  h.world.CrashNode(cn0);
-  h.world.RestartNode(cn0);
-  h.Settle(sim::Duration::Seconds(1));
+  h.Restart(cn0);
   const TxnReply refused = h.RunWithUnreadableSpill(cn0);
   ASSERT_EQ(refused.outcome(), TxnReply::ABORTED);
   ASSERT_EQ(refused.reason(), "tn unavailable");
@@ -384,18 +384,13 @@ TEST(ClusterTest, ALateSubscribeOfAReplacedCnIncarnationDoesNotRevive) {
   const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
   const sim::NodeId tn = h.cluster.layout().tn();
   h.TapMessages(cn0, tn);
-  auto restart_cn0 = [&] {
-    h.world.CrashNode(cn0);
-    h.world.RestartNode(cn0);
-    h.Settle(sim::Duration::Seconds(1));
-  };
-  restart_cn0();
+  h.Restart(cn0);
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
   const std::string late_subscribe = h.last_sent[Message::kSubscribe];
   const std::string late_commit = h.last_sent[Message::kCommit];
   ASSERT_FALSE(late_subscribe.empty());
   ASSERT_FALSE(late_commit.empty());
-  restart_cn0();
+  h.Restart(cn0);
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 10)}).outcome(), TxnReply::COMMITTED);
   h.world.network().Send(cn0, tn, late_subscribe);
   h.Settle(sim::Duration::Millis(50));
@@ -416,15 +411,10 @@ TEST(ClusterTest, ALateBindRequestOfARestartedLockServiceStrandsNoCommit) {
   const sim::NodeId locks = h.cluster.layout().lock_service(), tn = h.cluster.layout().tn();
   const sim::NodeId cn0 = h.cluster.cns()[0];
   h.TapMessages(locks, tn);
-  auto restart_locks = [&] {
-    h.world.CrashNode(locks);
-    h.world.RestartNode(locks);
-    h.Settle(sim::Duration::Seconds(1));
-  };
-  restart_locks();
+  h.Restart(locks);
   const std::string late_bind = h.last_sent[Message::kBind];
   ASSERT_FALSE(late_bind.empty());
-  restart_locks();
+  h.Restart(locks);
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
   h.world.network().Send(locks, tn, late_bind);
   h.Settle(sim::Duration::Millis(50));
@@ -543,9 +533,7 @@ TEST(ClusterTest, ALateRequestOverASessionWithAnEarlierCnIncarnationDoesNotRun) 
   *request.mutable_txn_request()->add_ops() = MakeOp(Op::ADD, "n", "", 1);
   h.client->SendRaw(cn0, request);
   h.Settle(sim::Duration::Millis(100));
-  h.world.CrashNode(cn0);
-  h.world.RestartNode(cn0);
-  h.Settle(sim::Duration::Seconds(1));
+  h.Restart(cn0);
   h.client->received.clear();
   h.client->SendRaw(cn0, request);  // Late.
   h.Settle(sim::Duration::Millis(100));

@@ -227,9 +227,6 @@ std::string Tn::Stamped(LogRecord record) {
 // covered index are already in objects and are skipped.
 void Tn::ApplyLogRecord(uint64_t index, const LogRecord& r) {
   if (r.has_bind_version()) bind_version_ = std::max(bind_version_, r.bind_version());
-  // A late copy of a fence record (appended again once the original was truncated away)
-  // names an incarnation already known: it must neither revive a replaced one nor move the
-  // live one's epoch.
   if (r.has_cn_incarnation()) {
     ApplyCnFence(r.cn_incarnation().cn(), r.cn_incarnation().incarnation(), index);
   }
@@ -627,9 +624,9 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
                 ApplyCnFence(cn, incarnation, *at);
                 // The outcomes of the incarnations it replaced stay: one of them may be
                 // alive after all (a late subscribe of a dead one fenced it) and ask
-                // again, and must hear what was decided, not a refusal.
-                // Two copies of one subscribe, both in before its fence was appended, each
-                // append one: only the first answered serves the subscription.
+                // again, and must hear what was decided, not a refusal. Two copies of one
+                // subscribe, both in before its fence was appended, each append one: only
+                // the first answered serves the subscription.
                 if (cn_incarnations_[cn].incarnation == incarnation && !Served(cn, subscription)) {
                   SendSnapshot(cn, subscription);
                 }
@@ -637,18 +634,21 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
 }
 
 void Tn::ApplyCnFence(uint32_t cn, uint64_t incarnation, uint64_t index) {
+  // A late copy of a fence record (appended again once the original was truncated away)
+  // names an incarnation already known: it neither revives a replaced one nor moves the
+  // live one's epoch.
+  if (KnownIncarnation(cn, incarnation)) return;
   CnFence& fence = cn_incarnations_[cn];
-  if (index > fence.epoch) {
-    // A late copy of a fence record (appended again once the original was truncated away)
-    // names an incarnation already known: it neither revives a replaced one nor moves the
-    // live one's epoch.
-    if (!KnownIncarnation(cn, incarnation)) SetCnIncarnation(cn, incarnation, index);
+  if (index < fence.epoch) {
+    // Appended before the record that made the current incarnation current, and answered
+    // after it (appends complete out of order): read in log order, as a recovery reads it,
+    // it made its incarnation current, and the later record replaced that one.
+    fence.retired.push_back(incarnation);
     return;
   }
-  // Appended before the record that made the current incarnation current, and answered
-  // after it (appends complete out of order): read in log order, as a recovery reads it, it
-  // made its incarnation current, and the later record replaced that one.
-  if (!KnownIncarnation(cn, incarnation)) fence.retired.push_back(incarnation);
+  if (fence.epoch != 0) fence.retired.push_back(fence.incarnation);
+  fence.incarnation = incarnation;
+  fence.epoch = index;
 }
 
 bool Tn::Served(uint32_t cn, uint64_t subscription) const {
@@ -663,16 +663,6 @@ bool Tn::KnownIncarnation(uint32_t cn, uint64_t incarnation) const {
   return known != cn_incarnations_.end() &&
          (known->second.incarnation == incarnation ||
           absl::c_linear_search(known->second.retired, incarnation));
-}
-
-void Tn::SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch) {
-  CnFence& fence = cn_incarnations_[cn];
-  if (fence.incarnation != incarnation && fence.epoch != 0) {
-    std::erase(fence.retired, incarnation);  // Only a bug could bring one back; see above.
-    fence.retired.push_back(fence.incarnation);
-  }
-  fence.incarnation = incarnation;
-  fence.epoch = epoch;
 }
 
 void Tn::SendSnapshot(sim::NodeId cn, uint64_t subscription) {

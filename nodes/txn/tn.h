@@ -250,15 +250,14 @@ class Tn : public sim::Node {
     // of one of them must not fence the current one (see OnSubscribe).
     std::vector<uint64_t> retired;
   };
-  // Makes `incarnation`, fenced by the record at `epoch`, the CN's current one.
-  void SetCnIncarnation(uint32_t cn, uint64_t incarnation, uint64_t epoch);
   // Whether the CN's subscription `subscription`, or a later one of the same incarnation
   // (ids rise within an incarnation), has been served a snapshot.
   bool Served(uint32_t cn, uint64_t subscription) const;
   // Whether `incarnation` is the CN's current one or one it has replaced.
   bool KnownIncarnation(uint32_t cn, uint64_t incarnation) const;
   // Applies the fence record at log `index` naming `incarnation` of `cn`, with the effect it
-  // has read in log order (recovery) whatever order the appends completed in.
+  // has read in log order (recovery) whatever order the appends completed in: an unknown
+  // incarnation past the current one's epoch becomes current, its epoch `index`.
   void ApplyCnFence(uint32_t cn, uint64_t incarnation, uint64_t index);
   absl::btree_map<uint32_t, CnFence> cn_incarnations_;
 };
