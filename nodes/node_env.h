@@ -43,6 +43,11 @@ class NodeEnv {
   virtual sim::Rng& rng() = 0;
   // Appends an application event at the current time on this node.
   virtual uint64_t Record(sim::Event event) = 0;
+  // Fail-stop: the node's process exits and its supervisor starts it again at once, as a
+  // new incarnation (fresh volatile state and random stream, the same disk). For a node
+  // that learns it was replaced and cannot go on safely, as a real one would exit. It takes
+  // effect after the running task; the caller should return and do nothing more.
+  virtual void FailStop() = 0;
 };
 
 }  // namespace hindcast::nodes

@@ -32,6 +32,7 @@ class World::Env : public NodeEnv {
     event.node = id_;
     return world_.sim_.Record(event);
   }
+  void FailStop() override { world_.FailStop(id_); }
 
  private:
   World& world_;
@@ -97,6 +98,14 @@ bool World::RestartNode(sim::NodeId node) {
   if (!sim_.Restart(node)) return false;
   oracle_.OnRestart(node);
   return true;
+}
+
+void World::FailStop(sim::NodeId node) {
+  // Not owned by the node, so the crash does not cancel it. A fault that crashed the node
+  // meanwhile has its own restart coming.
+  sim_.Schedule(sim::Duration::Zero(), [this, node] {
+    if (CrashNode(node)) RestartNode(node);
+  });
 }
 
 bool World::Partition(const std::vector<sim::NodeId>& a, const std::vector<sim::NodeId>& b) {

@@ -64,6 +64,9 @@ class World : public sim::FaultTarget {
   const std::vector<sim::NodeId>& all_nodes() const { return all_; }
   sim::FaultTopology topology() const;
 
+  // Crashes `node` and restarts it at once, after the running task (NodeEnv::FailStop).
+  void FailStop(sim::NodeId node);
+
   // FaultTarget.
   bool CrashNode(sim::NodeId node) override;
   bool RestartNode(sim::NodeId node) override;

@@ -477,6 +477,33 @@ TEST(ClusterTest, ALateCopyOfASubscribeDoesNotRestartTheSubscription) {
   }
 }
 
+// A late copy of a subscribe of an earlier CN incarnation the TN never heard of (it died
+// before its subscribe arrived) cannot be told from a new incarnation's: the TN fences the
+// live incarnation in its favour. The live one, refused a snapshot from then on, must start
+// over as a new incarnation rather than stay fenced, its reads waiting forever.
+TEST(ClusterTest, ACnFencedByALateSubscribeOfAnUnknownIncarnationStartsOver) {
+  Harness h({});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  ASSERT_EQ(h.Run(cn1, {MakeOp(Op::PUT, "a", "1")}).outcome(), TxnReply::COMMITTED);
+  const uint64_t crashes_before = h.world.sim().incarnation(cn0);
+  Message late;
+  const uint64_t unknown = 0x5eed;  // No incarnation of cn0 draws these bits in this run.
+  late.mutable_subscribe()->set_incarnation(unknown);
+  late.mutable_subscribe()->set_subscription((unknown << 32) | 1);
+  h.world.network().Send(cn0, tn, Encode(late));
+  h.Settle(sim::Duration::Seconds(1));
+  // cn0 stopped and came back once, as a new incarnation, and is served again.
+  EXPECT_EQ(h.world.sim().incarnation(cn0), crashes_before + 1);
+  const TxnReply read = h.Run(cn0, {MakeOp(Op::READ, "a")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "1");
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "b", "2")}).outcome(), TxnReply::COMMITTED);
+  const TxnReply other = h.Run(cn1, {MakeOp(Op::READ, "b")});
+  ASSERT_EQ(other.outcome(), TxnReply::COMMITTED) << other.reason();
+  EXPECT_EQ(other.results(0).value(), "2");
+}
+
 // A late copy of the snapshot a CN's subscription began with must not put the CN's LogTail
 // back to that state under a read in progress: here a read that fetches an object the
 // snapshot listed finishes against the older state, after the watermark let it in.

@@ -115,6 +115,19 @@ void Cn::OnLogTail(LogTailPush push) {
   }
 }
 
+void Cn::OnRetired(const Retired& retired) {
+  clock_.Observe(retired.hlc());
+  // Of an earlier incarnation: a late copy, or the answer to a late copy of its subscribe.
+  if (retired.incarnation() != incarnation_bits_ >> 32) return;
+  // The TN has fenced this incarnation off (a late subscribe of an earlier one it never
+  // heard of made that one current): nothing of it can commit again, and it is never
+  // served a snapshot. Start over as a new incarnation, which the TN fences this one for;
+  // the clients hear of their requests as of a restarted CN.
+  // State 31: this incarnation was retired; b is its incarnation.
+  env_.Record({.kind = sim::EventKind::kNodeState, .a = 31, .b = retired.incarnation()});
+  env_.FailStop();
+}
+
 void Cn::ApplySnapshot(const LogTailPush& push) {
   epoch_ = std::max(epoch_, push.cn_epoch());
   if (!fenced_ && options_.mode == Mode::kPessimistic) {
@@ -793,6 +806,9 @@ void Cn::Receive(sim::NodeId from, sim::Payload& payload) {
       break;
     case Message::kRequestStatus:
       OnRequestStatus(from, m.request_status());
+      break;
+    case Message::kRetired:
+      OnRetired(m.retired());
       break;
     default:
       break;

@@ -26,6 +26,11 @@
 // asked a restarted TN again, that one may commit what its predecessor refused. A refusal
 // "lock table bind changed" names the TN's bind, which the CN passes on with the unlock.
 //
+// Each incarnation (a restart) draws its own incarnation bits, and the TN fences the earlier
+// ones before it serves the new one a snapshot. A late subscribe of an earlier incarnation
+// the TN never heard of fences the live one instead; told so (`Retired`), the CN fail-stops
+// and comes back as a new incarnation.
+//
 // Planted bugs: `rc_lost_update` (RC does not refresh the snapshot after a lock wait, so an
 // update overwrites a commit it never saw), `workspace_spill_lost` (a spilled part of the
 // workspace is forgotten: invisible to the transaction and missing from its commit), and
@@ -175,6 +180,7 @@ class Cn : public sim::Node {
   // LogTail.
   void Subscribe();
   void OnLogTail(LogTailPush push);
+  void OnRetired(const Retired& retired);
   void ApplySnapshot(const LogTailPush& push);
   void ApplyPush(const LogTailPush& push);
   void WaitWatermark(uint64_t id, storage::Timestamp ts, Then then);

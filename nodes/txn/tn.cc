@@ -606,11 +606,15 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
   if (KnownIncarnation(cn, subscribe.incarnation())) {
     // A late copy from an incarnation already replaced: fencing the current one in its
     // favour would let that dead incarnation's late commits in, past locks its successor
-    // has released. (One that never reached this TN before it died cannot be told from a
-    // new one: it fences the live incarnation, which then gets no snapshot until it
-    // restarts. Its transactions are refused meanwhile; the outcomes decided for it stay.)
+    // has released. It is told it was retired. One that never reached this TN before it
+    // died cannot be told from a new one: it fences the live incarnation, whose next
+    // subscribe lands here, and which then starts over as a new incarnation (fail-stop).
     // State 17: b is the CN.
     env_.Record({.kind = sim::EventKind::kNodeState, .a = 17, .b = cn});
+    Message m;
+    m.mutable_retired()->set_incarnation(subscribe.incarnation());
+    *m.mutable_retired()->mutable_hlc() = clock_.Stamp();
+    SendMessage(env_, cn, std::move(m));
     return;
   }
   // A new incarnation: fence the old one durably before the CN may drop its locks.

@@ -25,7 +25,8 @@
 // may be alive after all); commits are also in the log. An abort is not logged, so a
 // request names the TN incarnation (epoch) it is for, and a new incarnation runs none
 // addressed to an earlier one: the CN asks again if it still waits. A subscription is
-// served one snapshot, however many copies of its subscribe arrive.
+// served one snapshot, however many copies of its subscribe arrive; a subscribe of a CN
+// incarnation the TN has fenced off is answered `Retired`, so that one, if alive, starts over.
 //
 // LogTail protocol: every push carries a watermark — all commits with commit_ts <= watermark
 // have been pushed — advanced by heartbeats, and never past a promise the TN has logged: a
