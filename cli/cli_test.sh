@@ -120,6 +120,16 @@ contains "$tmp/out" 'late-copy-ppm=5000' "late copies in the scenario line"
 expect 1 "late copies and a bug" -- "$hindcast" run --system=cluster --workload=counter \
   --isolation=rc --bug=rc_lost_update --late-copy-ppm=100 --seed=2
 contains "$tmp/out" '^replay: hindcast run .* --late-copy-ppm=100 ' "late copies in the replay"
+expect 2 "unknown knobs" -- "$hindcast" run --system=cluster --knobs=wild
+one_line_error "unknown knobs"
+expect 2 "knobs on the register" -- "$hindcast" run --knobs=random
+one_line_error "knobs on the register"
+expect 0 "random knobs" -- "$hindcast" run --system=cluster --knobs=random --faults=heavy --seed=3
+contains "$tmp/out" 'knobs=random' "random knobs in the scenario line"
+contains "$tmp/out" '^knobs: .*lock_wait_max=1.500s' "the knobs a run changed"
+expect 1 "random knobs and a bug" -- "$hindcast" run --system=cluster --workload=counter \
+  --isolation=rc --bug=rc_lost_update --knobs=random --seed=2
+contains "$tmp/out" '^replay: hindcast run .* --knobs=random ' "random knobs in the replay"
 
 # Bad input: one line on stderr naming the problem, exit 2, no output file written.
 expect 2 "no command" -- "$hindcast"

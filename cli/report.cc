@@ -11,6 +11,7 @@ void PrintSummary(FILE* out, const properties::Scenario& scenario, const propert
                   double wall_seconds, const std::string& replay_command) {
   std::fprintf(out, "scenario: %s%s\n", properties::DescribeScenario(scenario).c_str(),
                scenario.has_plan() ? " (fault plan from file)" : "");
+  if (!r.knobs.empty()) std::fprintf(out, "knobs: %s\n", r.knobs.c_str());
   std::fprintf(out, "outcomes: %s\n", r.outcomes.c_str());
   std::fprintf(out, "faults: %llu planned, %llu applied, %llu skipped\n",
                static_cast<unsigned long long>(r.faults.planned),

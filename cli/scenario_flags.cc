@@ -35,6 +35,10 @@ ABSL_FLAG(int32_t, accounts, 0,
 ABSL_FLAG(uint32_t, late_copy_ppm, 0,
           "Per million messages, one more copy delivered late, up to 2 s after (cluster): late "
           "messages of earlier incarnations, as TigerBeetle's VOPR replays packets.");
+ABSL_FLAG(std::string, knobs, "default",
+          "The cluster's knobs (timeouts, batch and message sizes, heartbeat and flush "
+          "periods): default, or random (drawn from the seed, as FoundationDB randomizes its "
+          "knobs; the run prints those it changed).");
 ABSL_FLAG(std::string, plan, "",
           "A fault plan textproto (FaultPlanProto) to use instead of the generated one.");
 
@@ -42,9 +46,9 @@ namespace hindcast::cli {
 
 const std::vector<std::string>& ScenarioFlagNames() {
   static const std::vector<std::string> kNames = {
-      "system", "faults",   "bug",       "clients",      "ops",
-      "plan",   "workload", "isolation", "mode",         "cns",
-      "txns",   "spill",    "accounts",  "log_replicas", "late_copy_ppm"};
+      "system",   "faults",       "bug",           "clients", "ops",  "plan",
+      "workload", "isolation",    "mode",          "cns",     "txns", "spill",
+      "accounts", "log_replicas", "late_copy_ppm", "knobs"};
   return kNames;
 }
 
@@ -54,9 +58,9 @@ namespace {
 // (`hindcast run --workload=flight` without --system=cluster ran the register).
 absl::Status CheckFlagsApply(const std::string& system) {
   const bool cluster = system == "cluster";
-  static constexpr const char* kClusterOnly[] = {"workload", "isolation",    "mode",
-                                                 "cns",      "txns",         "spill",
-                                                 "accounts", "log_replicas", "late_copy_ppm"};
+  static constexpr const char* kClusterOnly[] = {
+      "workload", "isolation", "mode",         "cns",           "txns",
+      "spill",    "accounts",  "log_replicas", "late_copy_ppm", "knobs"};
   static constexpr const char* kRegisterOnly[] = {"ops"};
   for (const char* name : cluster ? std::span<const char* const>(kRegisterOnly)
                                   : std::span<const char* const>(kClusterOnly)) {
@@ -109,6 +113,12 @@ absl::StatusOr<properties::Scenario> ScenarioFromFlags() {
     }
     s.set_accounts(static_cast<uint32_t>(absl::GetFlag(FLAGS_accounts)));
     s.set_late_copy_ppm(absl::GetFlag(FLAGS_late_copy_ppm));
+    const std::string knobs = absl::GetFlag(FLAGS_knobs);
+    if (knobs != "default" && knobs != "random") {
+      return absl::InvalidArgumentError(
+          absl::StrCat("unknown --knobs \"", knobs, "\" (default, random)"));
+    }
+    s.set_random_knobs(knobs == "random");
   } else {
     s.set_ops_per_client(static_cast<uint32_t>(ops));
   }

@@ -425,12 +425,19 @@ ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& opti
                       .network = {.default_link = {.late_copy_ppm = scenario.late_copy_ppm}}});
   sim::Simulator& sim = world.sim();
   Driver driver(scenario, sim);
+  nodes::txn::ClusterKnobs knobs;
+  if (scenario.random_knobs) {
+    sim::Rng rng = sim.root_rng().Child("knobs");
+    knobs = nodes::txn::ClusterKnobs::Random(rng);
+    report.knobs = knobs.Describe();
+  }
   nodes::txn::Cluster cluster(world, {.cns = scenario.cns,
                                       .log_replicas = scenario.log_replicas,
                                       .isolation = scenario.isolation,
                                       .mode = scenario.mode,
                                       .spill_threshold_bytes = scenario.spill_threshold_bytes,
-                                      .bugs = scenario.bugs});
+                                      .bugs = scenario.bugs,
+                                      .knobs = knobs});
   std::vector<WorkloadClient*> clients;
   for (int c = 0; c < scenario.clients; ++c) {
     const sim::NodeId id = cluster.first_free_id() + c;

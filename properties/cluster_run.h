@@ -44,6 +44,9 @@ struct ClusterScenario {
   // Per million messages, a late copy (sim::LinkParams::late_copy_ppm): what incarnation
   // fencing must survive. Off by default, so the fault profiles' runs are unchanged.
   uint32_t late_copy_ppm = 0;
+  // Knobs drawn from the seed (its "knobs" stream), as FoundationDB randomizes its knobs,
+  // instead of the defaults (nodes::txn::ClusterKnobs).
+  bool random_knobs = false;
   // The planted application bug: inventory reserves with a check transaction and an update
   // transaction instead of one RESERVE.
   bool bug_inventory_check_then_update = false;
@@ -75,6 +78,8 @@ struct ClusterReport {
   // the others (strict-serializability findings) are information.
   std::vector<std::string> anomalies;
   std::string info;
+  // The knobs that differ from their defaults (ClusterKnobs::Describe); "" for defaults.
+  std::string knobs;
 };
 
 ClusterReport RunCluster(const ClusterScenario& scenario, const RunOptions& options);

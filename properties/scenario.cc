@@ -266,6 +266,7 @@ Scenario ToProto(const ClusterScenario& c) {
   s.set_spill_threshold_bytes(c.spill_threshold_bytes);
   if (c.workload == "bank") s.set_accounts(static_cast<uint32_t>(c.accounts));
   s.set_late_copy_ppm(c.late_copy_ppm);
+  s.set_random_knobs(c.random_knobs);
   if (c.plan.has_value()) *s.mutable_plan() = ToProto(*c.plan);
   return s;
 }
@@ -426,6 +427,7 @@ absl::StatusOr<ClusterScenario> ToClusterScenario(const Scenario& s) {
     return absl::InvalidArgumentError("late copies are parts per million, at most 1000000");
   }
   c.late_copy_ppm = s.late_copy_ppm();
+  c.random_knobs = s.random_knobs();
   if (s.has_plan()) {
     const int servers = static_cast<int>(
         nodes::txn::ClusterLayout{.log_replicas = c.log_replicas}.first_cn() + c.cns);
@@ -462,7 +464,8 @@ RunSummary RunScenario(const Scenario& s, const RunOptions& options) {
            .steps = r.steps,
            .plan = r.plan,
            .anomalies = r.anomalies,
-           .info = r.info};
+           .info = r.info,
+           .knobs = r.knobs};
     return out;
   }
   absl::StatusOr<RegisterScenario> reg = ToRegisterScenario(s);
@@ -493,7 +496,7 @@ std::string DescribeScenario(const Scenario& s) {
         " bug=", s.bug().empty() ? "none" : s.bug(), " cns=", c.cns,
         c.log_replicas == 3 ? "" : absl::StrCat(" log-replicas=", c.log_replicas),
         c.late_copy_ppm == 0 ? "" : absl::StrCat(" late-copy-ppm=", c.late_copy_ppm),
-        " clients=", c.clients, " txns=", c.txns_per_client,
+        c.random_knobs ? " knobs=random" : "", " clients=", c.clients, " txns=", c.txns_per_client,
         c.workload == "bank" ? absl::StrCat(" accounts=", c.accounts) : "",
         " spill=", c.spill_threshold_bytes, " seed=", c.seed);
   }

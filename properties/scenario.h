@@ -46,6 +46,8 @@ struct RunSummary {
   // found, and those below the promised level as information.
   std::vector<std::string> anomalies;
   std::string info;
+  // Cluster runs with random knobs: those that differ from their defaults.
+  std::string knobs;
 };
 
 // OK when `scenario` names a system, workload, profile, bug and sizes that exist.

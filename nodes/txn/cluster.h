@@ -10,11 +10,16 @@
 #ifndef HINDCAST_NODES_TXN_CLUSTER_H_
 #define HINDCAST_NODES_TXN_CLUSTER_H_
 
+#include <cstddef>
+#include <cstdint>
+#include <string>
 #include <vector>
 
 #include "nodes/txn/cn.h"
 #include "nodes/txn/tn.h"
 #include "nodes/world.h"
+#include "sim/random.h"
+#include "sim/time.h"
 
 namespace hindcast::nodes::txn {
 
@@ -23,6 +28,44 @@ struct ClusterBugs {
   bool lock_forget_on_restart = false;
   bool hlc_no_update_on_receive = false;
   bool ack_before_quorum = false;
+};
+
+// The cluster's timing and sizing knobs: retry and wait intervals, batch and message sizes,
+// heartbeat and flush periods. The defaults are what every run uses unless it asks for
+// random knobs (`hindcast run --knobs=random`), as FoundationDB's simulator randomizes its
+// knobs: each is left at its default or set to one of a few other values the protocol must
+// also be correct under, often extreme ones (batches of one request, a flush every 20 ms,
+// Raft messages of one entry, a lock service that forgets commit generations quickly), to
+// reach code paths the defaults rarely do. Every value keeps the relations the nodes rely on
+// (a CN's resubscribe interval above two TN heartbeats, a Raft election timeout above its
+// heartbeat).
+struct ClusterKnobs {
+  // TN.
+  sim::Duration tn_heartbeat = sim::Duration::Millis(20);
+  sim::Duration flush_interval = sim::Duration::Millis(300);
+  size_t batch_requests_max = 64;
+  // CN.
+  sim::Duration lock_wait_max = sim::Duration::Millis(300);
+  sim::Duration lock_retry = sim::Duration::Millis(100);
+  sim::Duration watermark_wait_max = sim::Duration::Seconds(1);
+  sim::Duration commit_retry = sim::Duration::Millis(100);
+  sim::Duration resubscribe_after = sim::Duration::Millis(60);
+  // Log service (Raft).
+  sim::Duration raft_tick = sim::Duration::Millis(10);
+  int election_ticks_min = 15;
+  int election_ticks_max = 30;
+  int heartbeat_ticks = 3;
+  size_t max_entries_per_message = 64;
+  uint32_t max_entries_per_read = 256;
+  // Lock service.
+  sim::Duration bind_retry = sim::Duration::Millis(30);
+  sim::Duration orphan_after = sim::Duration::Millis(100);
+  size_t last_commit_generation = 4096;
+
+  // Each knob at its default with probability 1/2, else one of its other values.
+  static ClusterKnobs Random(sim::Rng& rng);
+  // The knobs that differ from the defaults, as `name=value` words ("" if none).
+  std::string Describe() const;
 };
 
 // Where each role lives, given the size of the log service.
@@ -41,6 +84,7 @@ struct ClusterOptions {
   Mode mode = Mode::kPessimistic;
   size_t spill_threshold_bytes = 1 << 20;
   ClusterBugs bugs;
+  ClusterKnobs knobs;
 };
 
 class Cluster {

@@ -7,9 +7,13 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "nodes/logservice/logservice.pb.h"
 #include "nodes/txn/tn.h"
 #include "nodes/wire.h"
 #include "storage/pb_util.h"
@@ -431,6 +435,39 @@ TEST(ClusterTest, ALateBindRequestOfARestartedLockServiceStrandsNoCommit) {
   EXPECT_EQ(read.results(0).value(), "301");
 }
 
+// While the log is out of reach, a lock service that lost its locks asks the TN for a new
+// bind again and again, and a restarted CN subscribes again and again. Each must cost one
+// log record, not one per retry: on a slow log, records per retry make it slower still and
+// starve it (a lock service retrying every 5 ms did, under random knobs).
+TEST(ClusterTest, RetriedBindAndSubscribeRequestsAppendOneRecordEach) {
+  Harness h({});
+  const sim::NodeId tn = h.cluster.layout().tn(), locks = h.cluster.layout().lock_service();
+  const sim::NodeId cn0 = h.cluster.cns()[0];
+  // The records the TN appends, each once however often its log client retries it.
+  std::set<std::pair<uint64_t, uint64_t>> binds, fences;
+  h.world.network().set_tap([&](sim::NodeId f, sim::NodeId, std::string_view b) {
+    logservice::Message m;
+    LogRecord r;
+    if (f != tn || !ParseMessage(b, &m) || !m.has_client_append()) return;
+    if (!ParseMessage(m.client_append().payload(), &r)) return;
+    const std::pair<uint64_t, uint64_t> id{m.client_append().client_id(), m.client_append().seq()};
+    if (r.has_bind_version()) binds.insert(id);
+    if (r.has_cn_incarnation()) fences.insert(id);
+  });
+  h.world.network().Partition({tn}, h.cluster.log_replicas());
+  h.world.CrashNode(locks);
+  h.world.RestartNode(locks);
+  h.world.CrashNode(cn0);
+  h.world.RestartNode(cn0);
+  h.Settle(sim::Duration::Millis(600));  // Ten bind retries, ten subscribes.
+  h.world.network().Heal();
+  h.Settle(sim::Duration::Seconds(1));
+  EXPECT_EQ(binds.size(), 1u);
+  EXPECT_EQ(fences.size(), 1u);
+  // Both were answered: the lock service is bound and the CN serves.
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
+}
+
 // A late copy of a CN's current subscribe request must not make the TN serve that
 // subscription a second time: the new snapshot restarts the push numbering under the same
 // subscription id, so a late copy of a push of the first numbering passes for the second's
@@ -669,6 +706,63 @@ TEST(TnAuditTest, ACommitAtOrBelowAnAdvertisedWatermarkBreaksThePromise) {
   audit.Committed({.physical_ns = 200});
   EXPECT_NE(audit.violation().find("at or below the LogTail watermark 200.0"), std::string::npos)
       << audit.violation();
+}
+
+// Random knobs: the same seed draws the same knobs; every knob is moved off its default by
+// some seed; every draw keeps the relations the nodes rely on.
+TEST(ClusterKnobsTest, RandomKnobsMoveEveryKnobAndKeepTheirRelations) {
+  const ClusterKnobs d;
+  EXPECT_EQ(d.Describe(), "");
+  std::map<std::string, int> moved;  // Knob name -> seeds that moved it.
+  for (uint64_t seed = 1; seed <= 500; ++seed) {
+    sim::Rng a = sim::Rng(seed).Child("knobs"), b = sim::Rng(seed).Child("knobs");
+    const ClusterKnobs k = ClusterKnobs::Random(a);
+    EXPECT_EQ(k.Describe(), ClusterKnobs::Random(b).Describe()) << "seed " << seed;
+    EXPECT_GT(k.resubscribe_after, k.tn_heartbeat * 2) << "seed " << seed;
+    EXPECT_GT(k.election_ticks_min, k.heartbeat_ticks) << "seed " << seed;
+    EXPECT_GE(k.election_ticks_max * 2, k.election_ticks_min * 3) << "seed " << seed;
+    EXPECT_LE(k.raft_tick * k.election_ticks_max, sim::Duration::Millis(1200)) << "seed " << seed;
+    EXPECT_GE(k.batch_requests_max, 1u);
+    EXPECT_GE(k.max_entries_per_message, 1u);
+    EXPECT_GE(k.max_entries_per_read, 1u);
+    EXPECT_GE(k.last_commit_generation, 1u);
+    for (absl::string_view word : absl::StrSplit(k.Describe(), ' ', absl::SkipEmpty())) {
+      ++moved[std::string(word.substr(0, word.find('=')))];
+    }
+  }
+  for (const char* knob :
+       {"tn_heartbeat", "flush_interval", "batch_requests_max", "lock_wait_max", "lock_retry",
+        "watermark_wait_max", "commit_retry", "resubscribe_after", "raft_tick",
+        "election_ticks_min", "election_ticks_max", "heartbeat_ticks", "max_entries_per_message",
+        "max_entries_per_read", "bind_retry", "orphan_after", "last_commit_generation"}) {
+    EXPECT_GT(moved[knob], 0) << knob << " never moved off its default";
+  }
+  EXPECT_EQ(moved.size(), 17u) << "a knob Describe names is missing from this test";
+}
+
+// A cluster under extreme knobs (batches of one request, a flush every 20 ms, Raft messages
+// and reads of one entry, a 5 ms Raft tick) commits, and reads back after a TN restart.
+TEST(ClusterKnobsTest, AClusterUnderExtremeKnobsCommitsAndReadsBack) {
+  ClusterKnobs knobs;
+  knobs.batch_requests_max = 1;
+  knobs.flush_interval = sim::Duration::Millis(20);
+  knobs.max_entries_per_message = 1;
+  knobs.max_entries_per_read = 1;
+  knobs.raft_tick = sim::Duration::Millis(5);
+  knobs.heartbeat_ticks = 1;
+  knobs.last_commit_generation = 1;
+  Harness h({.knobs = knobs});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, absl::StrCat("k", i), "v")}).outcome(),
+              TxnReply::COMMITTED);
+  }
+  h.Restart(h.cluster.layout().tn());
+  std::vector<Op> reads;
+  for (int i = 0; i < 10; ++i) reads.push_back(MakeOp(Op::READ, absl::StrCat("k", i)));
+  const TxnReply read = h.Run(cn1, reads);
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  for (int i = 0; i < 10; ++i) EXPECT_TRUE(read.results(i).has_value()) << "k" << i;
 }
 
 }  // namespace

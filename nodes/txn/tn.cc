@@ -617,20 +617,31 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
     SendMessage(env_, cn, std::move(m));
     return;
   }
-  // A new incarnation: fence the old one durably before the CN may drop its locks.
+  // A new incarnation: fence the old one durably before the CN may drop its locks. One
+  // record per incarnation at a time: the CN subscribes again while it waits, and a record
+  // per subscribe would feed back on a slow log. The answer serves the newest of them, the
+  // subscription the CN now waits on.
+  auto [fencing, first] =
+      fencing_.try_emplace({cn, subscribe.incarnation()}, subscribe.subscription());
+  if (!first) {
+    fencing->second = std::max(fencing->second, subscribe.subscription());
+    return;
+  }
   LogRecord record;
   record.mutable_cn_incarnation()->set_cn(cn);
   record.mutable_cn_incarnation()->set_incarnation(subscribe.incarnation());
   log_.Append(Stamped(std::move(record)),
-              [this, cn, incarnation = subscribe.incarnation(),
-               subscription = subscribe.subscription()](absl::StatusOr<uint64_t> at) {
+              [this, cn, incarnation = subscribe.incarnation()](absl::StatusOr<uint64_t> at) {
+                auto fenced = fencing_.find({cn, incarnation});
+                HC_ASSERT(fenced != fencing_.end());
+                const uint64_t subscription = fenced->second;
+                fencing_.erase(fenced);
                 if (!at.ok() || !serving_) return;  // The CN subscribes again.
                 ApplyCnFence(cn, incarnation, *at);
-                // The outcomes of the incarnations it replaced stay: one of them may be
-                // alive after all (a late subscribe of a dead one fenced it) and ask
-                // again, and must hear what was decided, not a refusal. Two copies of one
-                // subscribe, both in before its fence was appended, each append one: only
-                // the first answered serves the subscription.
+                // The outcomes of the incarnations it replaced stay: one of them may be alive after
+                // all (a late subscribe of a dead one fenced it) and ask again, and must hear what
+                // was decided, not a refusal. A record appended for the same incarnation before
+                // (its answer lost, say) may have served it already.
                 if (cn_incarnations_[cn].incarnation == incarnation && !Served(cn, subscription)) {
                   SendSnapshot(cn, subscription);
                 }
@@ -803,29 +814,43 @@ void Tn::AppendCheckpoint(const std::string& name, const FlushCover& cover) {
 void Tn::OnBindRequest(sim::NodeId from, const BindRequest& r) {
   clock_.Observe(r.hlc());
   if (!serving_) return;  // The lock service asks again.
-  auto reply = [this, from, req = r.req()] {
-    Message m;
-    BindReply* b = m.mutable_bind_reply();
-    b->set_req(req);
-    b->set_bind_version(bind_version_);
-    *b->mutable_hlc() = clock_.Stamp();
-    Send(from, std::move(m));
-  };
   // A lock service asking for the current bind gets it; if none was ever made (bind 0 means
   // "none"), it gets a new one like a renewal.
   if (!r.renew() && bind_version_ != 0) {
-    reply();
+    SendBindReply(from, r.req());
     return;
   }
+  // A renewal must get a bind newer than any a lock was granted under. The record in flight,
+  // if any, makes one: nobody has been told of it before its append is answered.
+  const bool waiting = absl::c_any_of(
+      bind_waiters_, [&](const BindWaiter& w) { return w.from == from && w.req == r.req(); });
+  if (!waiting) bind_waiters_.push_back({.from = from, .req = r.req()});
+  if (!bind_appending_) AppendBind();
+}
+
+void Tn::AppendBind() {
+  bind_appending_ = true;
+  const uint64_t version = bind_version_ + 1;
   LogRecord record;
-  record.set_bind_version(bind_version_ + 1);
-  bind_version_appended_ = std::max(bind_version_appended_, bind_version_ + 1);
-  log_.Append(Stamped(std::move(record)),
-              [this, reply, version = bind_version_ + 1](absl::StatusOr<uint64_t> at) mutable {
-                if (!at.ok()) return;  // The lock service asks again.
-                bind_version_ = std::max(bind_version_, version);
-                reply();
-              });
+  record.set_bind_version(version);
+  bind_version_appended_ = std::max(bind_version_appended_, version);
+  log_.Append(Stamped(std::move(record)), [this, version](absl::StatusOr<uint64_t> at) {
+    bind_appending_ = false;
+    std::vector<BindWaiter> waiters = std::move(bind_waiters_);
+    bind_waiters_.clear();
+    if (!at.ok()) return;  // The lock service asks again.
+    bind_version_ = std::max(bind_version_, version);
+    for (const BindWaiter& w : waiters) SendBindReply(w.from, w.req);
+  });
+}
+
+void Tn::SendBindReply(sim::NodeId to, uint64_t req) {
+  Message m;
+  BindReply* b = m.mutable_bind_reply();
+  b->set_req(req);
+  b->set_bind_version(bind_version_);
+  *b->mutable_hlc() = clock_.Stamp();
+  Send(to, std::move(m));
 }
 
 void Tn::Receive(sim::NodeId from, sim::Payload& payload) {

@@ -47,6 +47,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/btree_map.h"
@@ -178,6 +179,8 @@ class Tn : public sim::Node {
   void Flush();
   void AppendCheckpoint(const std::string& name, const FlushCover& cover);
   void OnBindRequest(sim::NodeId from, const BindRequest& r);
+  void AppendBind();
+  void SendBindReply(sim::NodeId to, uint64_t req);
 
   void Send(sim::NodeId to, Message m);
 
@@ -218,6 +221,16 @@ class Tn : public sim::Node {
   // append is answered only after a checkpoint covering its index was built would otherwise
   // be truncated away unrecorded, and a restarted TN would hand out that version again.
   uint64_t bind_version_appended_ = 0;
+  // Bind requests waiting for the bind record in flight (at most one is): each answered
+  // with the bind it makes. One record per retry instead would feed back on a slow log,
+  // each retry's record making the log slower still (found with random knobs: a lock
+  // service retrying every 5 ms starved the log of everything else).
+  struct BindWaiter {
+    sim::NodeId from;
+    uint64_t req;
+  };
+  std::vector<BindWaiter> bind_waiters_;
+  bool bind_appending_ = false;
   uint64_t flushes_ = 0;
   bool flushing_ = false;
   // A flush tick found a batch in the log: flush as soon as it is decided, or a TN that is
@@ -261,6 +274,9 @@ class Tn : public sim::Node {
   // incarnation past the current one's epoch becomes current, its epoch `index`.
   void ApplyCnFence(uint32_t cn, uint64_t incarnation, uint64_t index);
   absl::btree_map<uint32_t, CnFence> cn_incarnations_;
+  // Fence records in flight, by (CN, incarnation): the newest subscription of that
+  // incarnation seen meanwhile, which the record's answer serves.
+  absl::btree_map<std::pair<uint32_t, uint64_t>, uint64_t> fencing_;
 };
 
 }  // namespace hindcast::nodes::txn
