@@ -541,6 +541,44 @@ TEST(ClusterTest, ACnFencedByALateSubscribeOfAnUnknownIncarnationStartsOver) {
   EXPECT_EQ(other.results(0).value(), "2");
 }
 
+// The TN keeps the outcomes it decided for a CN incarnation it fences: a live incarnation
+// fenced by a late subscribe of an earlier one (which it cannot tell from a new one) may
+// still ask for a commit whose answer was lost, and must hear it committed, not be refused
+// (the client would be told "aborted" of a committed transaction). Commit retries come
+// every 10 ms and subscriptions are renewed only every 500 ms here, so the retry reaches
+// the TN before the CN learns it was retired and starts over.
+TEST(ClusterTest, AFencedLiveIncarnationHearsTheOutcomeOfItsCommitWhoseAnswerWasLost) {
+  ClusterKnobs knobs;
+  knobs.commit_retry = sim::Duration::Millis(10);
+  knobs.resubscribe_after = sim::Duration::Millis(500);
+  Harness h({.knobs = knobs});
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  const sim::NodeId tn = h.cluster.layout().tn();
+  // Once the commit request is on its way, its answer is lost, and its retries' too.
+  bool blocked = false;
+  h.world.network().set_tap([&](sim::NodeId f, sim::NodeId t, std::string_view b) {
+    Message m;
+    if (!blocked && f == cn0 && t == tn && ParseMessage(b, &m) && m.has_commit()) {
+      h.world.network().BlockOneWay(tn, cn0);
+      blocked = true;
+    }
+  });
+  h.client->Send(cn0, {MakeOp(Op::PUT, "k", "v")});
+  h.Settle(sim::Duration::Millis(50));  // Committed at the TN, the CN retrying.
+  Message late;
+  const uint64_t unknown = 0x5eed;  // No incarnation of cn0 draws these bits in this run.
+  late.mutable_subscribe()->set_incarnation(unknown);
+  late.mutable_subscribe()->set_subscription((unknown << 32) | 1);
+  h.world.network().Send(cn0, tn, Encode(late));
+  h.Settle(sim::Duration::Millis(50));  // The fence record is appended.
+  h.world.network().Heal();
+  const TxnReply put = h.Await(h.client);
+  ASSERT_EQ(put.outcome(), TxnReply::COMMITTED) << put.reason();
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "v");
+}
+
 // A late copy of the snapshot a CN's subscription began with must not put the CN's LogTail
 // back to that state under a read in progress: here a read that fetches an object the
 // snapshot listed finishes against the older state, after the watermark let it in.
