@@ -15,7 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "nodes/logservice/replica.h"
 #include "nodes/txn/cn.h"
+#include "nodes/txn/lock_service.h"
 #include "nodes/txn/tn.h"
 #include "nodes/world.h"
 #include "sim/random.h"
@@ -40,27 +42,28 @@ struct ClusterBugs {
 // (a CN's resubscribe interval above two TN heartbeats, a Raft election timeout above its
 // heartbeat).
 struct ClusterKnobs {
+  // The defaults are the nodes' own option defaults.
   // TN.
-  sim::Duration tn_heartbeat = sim::Duration::Millis(20);
-  sim::Duration flush_interval = sim::Duration::Millis(300);
-  size_t batch_requests_max = 64;
+  sim::Duration tn_heartbeat = TnOptions{}.heartbeat_interval;
+  sim::Duration flush_interval = TnOptions{}.flush_interval;
+  size_t batch_requests_max = TnOptions{}.batch_requests_max;
   // CN.
-  sim::Duration lock_wait_max = sim::Duration::Millis(300);
-  sim::Duration lock_retry = sim::Duration::Millis(100);
-  sim::Duration watermark_wait_max = sim::Duration::Seconds(1);
-  sim::Duration commit_retry = sim::Duration::Millis(100);
-  sim::Duration resubscribe_after = sim::Duration::Millis(60);
+  sim::Duration lock_wait_max = CnOptions{}.lock_wait_max;
+  sim::Duration lock_retry = CnOptions{}.lock_retry;
+  sim::Duration watermark_wait_max = CnOptions{}.watermark_wait_max;
+  sim::Duration commit_retry = CnOptions{}.commit_retry;
+  sim::Duration resubscribe_after = CnOptions{}.resubscribe_after;
   // Log service (Raft).
-  sim::Duration raft_tick = sim::Duration::Millis(10);
-  int election_ticks_min = 15;
-  int election_ticks_max = 30;
-  int heartbeat_ticks = 3;
-  size_t max_entries_per_message = 64;
-  uint32_t max_entries_per_read = 256;
+  sim::Duration raft_tick = logservice::ReplicaOptions{}.tick;
+  int election_ticks_min = logservice::ReplicaOptions{}.election_ticks_min;
+  int election_ticks_max = logservice::ReplicaOptions{}.election_ticks_max;
+  int heartbeat_ticks = logservice::ReplicaOptions{}.heartbeat_ticks;
+  size_t max_entries_per_message = logservice::ReplicaOptions{}.max_entries_per_message;
+  uint32_t max_entries_per_read = logservice::ReplicaOptions{}.max_entries_per_read;
   // Lock service.
-  sim::Duration bind_retry = sim::Duration::Millis(30);
-  sim::Duration orphan_after = sim::Duration::Millis(100);
-  size_t last_commit_generation = 4096;
+  sim::Duration bind_retry = LockServiceOptions{}.bind_retry;
+  sim::Duration orphan_after = LockServiceOptions{}.orphan_after;
+  size_t last_commit_generation = LockServiceOptions{}.last_commit_generation;
 
   // Each knob at its default with probability 1/2, else one of its other values.
   static ClusterKnobs Random(sim::Rng& rng);
