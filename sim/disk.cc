@@ -144,6 +144,25 @@ void Disk::Sync(std::string_view file, StatusCallback done) {
   ScheduleOp(slot, options_.sync_latency);
 }
 
+void Disk::WriteAndSync(std::string_view file, uint64_t offset, std::string bytes,
+                        StatusCallback done) {
+  HC_ASSERT(done != nullptr);
+  const uint32_t slot = StartOp(OpKind::kWriteAndSync, file);
+  Op& op = ops_[slot];
+  op.offset = offset;
+  op.length = bytes.size();
+  op.bytes = std::move(bytes);
+  op.status_done = std::move(done);
+  op.issue_seq = ++issued_write_syncs_;
+  const Duration write =
+      latency_rng_.UniformDuration(options_.write_latency.min, options_.write_latency.max);
+  const Duration sync =
+      latency_rng_.UniformDuration(options_.sync_latency.min, options_.sync_latency.max);
+  op.write_point = sim_.Now() + write;
+  Task complete = [this, slot] { Complete(slot); };
+  sim_.Schedule(write + sync, std::move(complete), node_);
+}
+
 // --- Completing operations ------------------------------------------------------------
 
 // The callback is moved out and the slot freed before the callback runs, because the
@@ -154,8 +173,13 @@ void Disk::Complete(uint32_t slot) {
   switch (op.kind) {
     case OpKind::kWrite:
     case OpKind::kAppend:
-    case OpKind::kSync: {
+    case OpKind::kSync:
+    case OpKind::kWriteAndSync: {
       absl::Status status = op.kind == OpKind::kSync ? CompleteSync(op) : CompleteWrite(op);
+      if (op.kind == OpKind::kWriteAndSync && status.ok()) {
+        op.sync_watermark = completed_writes_;
+        status = CompleteSync(op);
+      }
       StatusCallback done = std::move(op.status_done);
       FreeOp(slot);
       done(std::move(status));
@@ -178,6 +202,11 @@ absl::Status Disk::CompleteWrite(Op& op) {
   const uint64_t length = op.bytes.size();
   sim_.RecordTrigger(
       {.node = node_, .kind = EventKind::kDiskWrite, .a = offset, .b = length, .payload = op.file});
+  return LandWrite(op, file, offset);
+}
+
+absl::Status Disk::LandWrite(Op& op, File* file, uint64_t offset) {
+  const uint64_t length = op.bytes.size();
   if (absl::Status s = CheckName(op.file); !s.ok()) return s;
   if (offset > kMaxFileSizeBytes || length > kMaxFileSizeBytes - offset) {
     return absl::ResourceExhaustedError(
@@ -426,8 +455,24 @@ void Disk::CrashFile(const std::string& name, File& file) {
   file.durable = std::move(image);
 }
 
+void Disk::LandWritesPastTheirPoint() {
+  std::vector<Op*> landed;
+  for (Op& op : ops_) {
+    if (op.in_use && op.kind == OpKind::kWriteAndSync && op.write_point <= sim_.Now()) {
+      landed.push_back(&op);
+    }
+  }
+  std::sort(landed.begin(), landed.end(), [](const Op* x, const Op* y) {
+    if (x->write_point != y->write_point) return x->write_point < y->write_point;
+    return x->issue_seq < y->issue_seq;
+  });
+  // A write that would have failed (a bad name, past the limits) leaves nothing to resolve.
+  for (Op* op : landed) LandWrite(*op, FindFile(op->file), op->offset).IgnoreError();
+}
+
 void Disk::OnCrash() {
   last_crash_.clear();
+  LandWritesPastTheirPoint();
   for (auto& [name, file] : files_) {
     if (!file.unsynced.empty()) CrashFile(name, file);
   }

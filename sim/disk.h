@@ -4,6 +4,7 @@
 //   Disk disk(sim, /*node=*/1, DiskOptions{});
 //   disk.Append("wal", EncodeRecord(entry), [this](absl::Status s) { ... });
 //   disk.Sync("wal", [this](absl::Status s) { if (s.ok()) AckCommit(); });
+//   disk.WriteAndSync("meta", 0, EncodeMeta(m), [this](absl::Status s) { ... });  // Both.
 //   disk.Read("wal", 0, *disk.Size("wal"), [this](absl::StatusOr<std::string> bytes) { ... });
 //
 // Contracts:
@@ -17,6 +18,15 @@
 // - A Sync's completion makes durable every write to that file that completed before the
 //   Sync was issued. Writes completed after the issue stay volatile, even those that complete
 //   before the Sync does.
+// - WriteAndSync is a log's write-through (O_DSYNC, a FUA write) as one operation and one
+//   task, whose latency is a write's plus a sync's, drawn in that order. At completion its
+//   write lands and the file is synced: durable are it and every write to the file completed
+//   before. Its write point is when a Write alone would have completed. Nothing sees the write
+//   before the completion (a read in between does not); a crash after the write point
+//   resolves it like a completed unsynced write (below), after the file's completed unsynced
+//   writes; a crash before loses it whole. So for a caller that issues nothing else on the
+//   file meanwhile, it behaves as a Write whose callback issues the Sync. Its events are the
+//   Write's and the Sync's, both at its completion.
 // - Size, Exists, Truncate, Delete and List are immediate. File creation (by a write),
 //   Truncate and Delete are metadata operations that are durable at once; this is a
 //   simplification (no directory fsync is modelled).
@@ -153,6 +163,9 @@ class Disk {
   // Returns the bytes of [offset, offset + length) that exist: short at the end of file.
   void Read(std::string_view file, uint64_t offset, uint64_t length, ReadCallback done);
   void Sync(std::string_view file, StatusCallback done);
+  // Write, then Sync of `file`, as one operation (see the contracts above). `done` gets the
+  // write's error if it failed (the file is then not synced), else the sync's status.
+  void WriteAndSync(std::string_view file, uint64_t offset, std::string bytes, StatusCallback done);
 
   // Immediate metadata operations (see the contracts above).
   absl::StatusOr<uint64_t> Size(std::string_view file) const;
@@ -201,7 +214,7 @@ class Disk {
     std::string current;
     std::vector<UnsyncedWrite> unsynced;  // Ascending seq.
   };
-  enum class OpKind : uint8_t { kWrite, kAppend, kRead, kSync };
+  enum class OpKind : uint8_t { kWrite, kAppend, kRead, kSync, kWriteAndSync };
   // An operation in flight. Slots are pooled so the scheduled task captures only an index
   // (and fits the task's inline storage); a slot's name buffer is reused.
   struct Op {
@@ -211,6 +224,8 @@ class Disk {
     uint64_t offset = 0;
     uint64_t length = 0;
     uint64_t sync_watermark = 0;  // For kSync: last write seq completed at issue.
+    Instant write_point;          // For kWriteAndSync (see the contracts).
+    uint64_t issue_seq = 0;       // For kWriteAndSync: disk-wide issue order.
     std::string bytes;
     StatusCallback status_done;
     ReadCallback read_done;
@@ -221,6 +236,9 @@ class Disk {
   void FreeOp(uint32_t slot);
   void Complete(uint32_t slot);
   absl::Status CompleteWrite(Op& op);
+  // The part of CompleteWrite after its event: checks, fault draws, and the write landing
+  // as the file's newest unsynced write. `file` is op.file's, or null if it does not exist.
+  absl::Status LandWrite(Op& op, File* file, uint64_t offset);
   absl::StatusOr<std::string> CompleteRead(Op& op);
   absl::Status CompleteSync(Op& op);
   // Applies fault draws to a write about to land at `*offset`; may move it or flip a bit.
@@ -229,6 +247,8 @@ class Disk {
   CrashFate DrawCrashFate();
   // Replays `file`'s unsynced writes over its durable image under the crash model.
   void CrashFile(const std::string& name, File& file);
+  // Lands the WriteAndSync operations in flight past their write point, in that order.
+  void LandWritesPastTheirPoint();
   void OnCrash();
 
   File* FindFile(std::string_view name);
@@ -246,6 +266,7 @@ class Disk {
   DiskFaultRates rates_;
   DiskFaultCounts counts_;
   uint64_t completed_writes_ = 0;  // The seq of the last completed write.
+  uint64_t issued_write_syncs_ = 0;
   absl::btree_map<std::string, File, StringOrder> files_;
   std::vector<Op> ops_;
   std::vector<uint32_t> free_ops_;

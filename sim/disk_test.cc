@@ -203,6 +203,99 @@ TEST(DiskTest, CrashLosesOperationsInFlightAndDiscardsTheirCallbacks) {
   EXPECT_FALSE(h.disk().Exists("g"));
 }
 
+// Fixed latencies, so a test can crash before or after a WriteAndSync's write point.
+constexpr DiskOptions kFixedLatency{.read_latency = {Duration::Micros(10), Duration::Micros(10)},
+                                    .write_latency = {Duration::Micros(100), Duration::Micros(100)},
+                                    .sync_latency = {Duration::Micros(900), Duration::Micros(900)},
+                                    .crash_lost_weight = 0,
+                                    .crash_torn_weight = 0};
+
+TEST(DiskTest, WriteAndSyncCompletesAfterAWriteAndASyncAndLeavesTheFileDurable) {
+  DiskHarness h(5, kFixedLatency, EventLog::Retention::kFull);
+  ASSERT_TRUE(h.Write("f", 0, "0123456789").ok());  // Unsynced: the sync covers it too.
+  const Instant start = h.sim().Now();
+  std::optional<absl::Status> done;
+  std::optional<Instant> done_at;
+  h.disk().WriteAndSync("f", 4, "abc", [&](absl::Status s) {
+    done = s;
+    done_at = h.sim().Now();
+  });
+  // A read completing between the write point and the completion does not see the write.
+  std::optional<std::string> read_between;
+  h.sim().Schedule(Duration::Micros(500), [&] {
+    h.disk().Read("f", 0, 10, [&](absl::StatusOr<std::string> r) { read_between = *r; });
+  });
+  h.sim().Run({});
+  ASSERT_TRUE(done.has_value() && done->ok());
+  EXPECT_EQ(*done_at - start, Duration::Micros(1000));
+  EXPECT_EQ(read_between, "0123456789");
+  EXPECT_EQ(*h.disk().DurableForTest("f"), "0123abc789");
+  EXPECT_EQ(h.disk().UnsyncedWritesForTest("f"), 0u);
+  // Its events are a write then a sync that covers both writes, at its completion.
+  std::vector<Event> mine;
+  for (size_t i = 0; i < h.sim().log().kept(); ++i) {
+    const Event e = h.sim().log().event(i);
+    if (e.node == kNode && e.time == *done_at) mine.push_back(e);
+  }
+  ASSERT_EQ(mine.size(), 2u);
+  EXPECT_EQ(mine[0].kind, EventKind::kDiskWrite);
+  EXPECT_EQ(mine[0].a, 4u);
+  EXPECT_EQ(mine[0].b, 3u);
+  EXPECT_EQ(mine[1].kind, EventKind::kDiskSync);
+  EXPECT_EQ(mine[1].a, 2u);
+  EXPECT_EQ(mine[1].b, 13u);
+  EXPECT_EQ(mine[1].cause, mine[0].seq);
+}
+
+TEST(DiskTest, WriteAndSyncToAMissingFileCreatesIt) {
+  DiskHarness h(5);
+  std::optional<absl::Status> done;
+  h.disk().WriteAndSync("new", 0, "abc", [&](absl::Status s) { done = s; });
+  h.sim().Run({});
+  ASSERT_TRUE(done.has_value() && done->ok());
+  EXPECT_EQ(*h.disk().DurableForTest("new"), "abc");
+  done.reset();
+  h.disk().WriteAndSync("", 0, "abc", [&](absl::Status s) { done = s; });
+  h.sim().Run({});
+  ASSERT_TRUE(done.has_value());
+  EXPECT_EQ(done->code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(DiskTest, CrashBeforeAWriteAndSyncsWritePointLosesItWhole) {
+  DiskHarness h(5, kFixedLatency);
+  ASSERT_TRUE(h.Write("f", 0, "durable").ok());
+  ASSERT_TRUE(h.Sync("f").ok());
+  int callbacks = 0;
+  h.disk().WriteAndSync("f", 0, "VOLATILE", [&](absl::Status) { ++callbacks; });
+  h.disk().WriteAndSync("g", 0, "never", [&](absl::Status) { ++callbacks; });
+  h.sim().Run({.time_limit = h.sim().Now() + Duration::Micros(99)});
+  h.CrashAndRestart();
+  h.sim().Run({});
+  EXPECT_EQ(callbacks, 0);
+  EXPECT_TRUE(h.disk().last_crash().empty());
+  EXPECT_EQ(*h.Read("f", 0, 100), "durable");
+  EXPECT_FALSE(h.disk().Exists("g"));
+}
+
+TEST(DiskTest, CrashAfterAWriteAndSyncsWritePointResolvesItLikeAnUnsyncedWrite) {
+  // Every unsynced write is kept at a crash (kFixedLatency's weights): the in-flight
+  // write-throughs past their write point survive, in write-point order, after the file's
+  // completed unsynced write.
+  DiskHarness h(5, kFixedLatency);
+  ASSERT_TRUE(h.Write("f", 0, "aaaaaaaa").ok());
+  h.disk().WriteAndSync("f", 2, "bbbb", [](absl::Status) { FAIL(); });
+  h.sim().Schedule(Duration::Micros(50), [&] {
+    h.disk().WriteAndSync("f", 4, "cccc", [](absl::Status) { FAIL(); });
+    h.disk().WriteAndSync("g", 0, "created", [](absl::Status) { FAIL(); });
+  });
+  h.sim().Run({.time_limit = h.sim().Now() + Duration::Micros(200)});
+  h.CrashAndRestart();
+  h.sim().Run({});
+  ASSERT_EQ(h.disk().last_crash().size(), 4u);
+  EXPECT_EQ(*h.Read("f", 0, 100), "aabbcccc");
+  EXPECT_EQ(*h.Read("g", 0, 100), "created");
+}
+
 TEST(DiskTest, CrashThatLosesEveryUnsyncedWriteKeepsExactlyTheSyncedBytes) {
   DiskHarness h(3, DiskOptions{.crash_kept_weight = 0, .crash_torn_weight = 0});
   ASSERT_TRUE(h.Write("f", 0, Pattern(1, 3000)).ok());

@@ -213,10 +213,8 @@ void LogStore::RunAppend(Op op) {
   HC_ASSERT(last == start_index_ + offsets_.size());
   ++stats_.appends;
   sim::Disk* disk = env_.disk();
-  disk->Write(file_, offset, std::move(bytes), [this, disk, offset, last](absl::Status) {
-    disk->Sync(file_, [this, offset, last](absl::Status) {
-      Verify(offset, [this, last] { WriteMeta(last, [this, last] { Finish(last); }); });
-    });
+  disk->WriteAndSync(file_, offset, std::move(bytes), [this, offset, last](absl::Status) {
+    Verify(offset, [this, last] { WriteMeta(last, [this, last] { Finish(last); }); });
   });
 }
 
@@ -256,13 +254,11 @@ void LogStore::RunCompact(Op op) {
   }
   const uint64_t last = start_index_ + offsets_.size();
   ++stats_.compactions;
-  disk->Write(file_, 0, image_, [this, disk, old_file, last](absl::Status) {
-    disk->Sync(file_, [this, disk, old_file, last](absl::Status) {
-      Verify(0, [this, disk, old_file, last] {
-        WriteMeta(last, [this, disk, old_file, last] {
-          if (disk->Exists(old_file)) HC_ASSERT(disk->Delete(old_file).ok());
-          Finish(last);
-        });
+  disk->WriteAndSync(file_, 0, image_, [this, disk, old_file, last](absl::Status) {
+    Verify(0, [this, disk, old_file, last] {
+      WriteMeta(last, [this, disk, old_file, last] {
+        if (disk->Exists(old_file)) HC_ASSERT(disk->Delete(old_file).ok());
+        Finish(last);
       });
     });
   });
@@ -327,13 +323,10 @@ void LogStore::Repair(int attempt, absl::AnyInvocable<void()> then) {
           then();
           return;
         }
-        disk->Write(file_, first_bad, image_.substr(first_bad),
-                    [this, disk, attempt, then = std::move(then)](absl::Status) mutable {
-                      disk->Sync(file_,
-                                 [this, attempt, then = std::move(then)](absl::Status) mutable {
-                                   Repair(attempt + 1, std::move(then));
-                                 });
-                    });
+        disk->WriteAndSync(file_, first_bad, image_.substr(first_bad),
+                           [this, attempt, then = std::move(then)](absl::Status) mutable {
+                             Repair(attempt + 1, std::move(then));
+                           });
       });
 }
 

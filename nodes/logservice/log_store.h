@@ -11,14 +11,14 @@
 // Each one ends with a metadata write (meta_store.h) carrying the newest hard state, so
 // `durable_term()`/`durable_vote()` report what a verified metadata record holds.
 //
-// Durability. An append writes the records at the end of the log file, syncs, reads them
-// back, and only then raises the metadata `watermark` to the batch's last index (synced and
-// verified in turn). durable_index() rises only after both, so an entry is acknowledged only
-// once it is synced, verified, and covered by the watermark. A read-back that differs (a
-// write corruption, a misdirected write, a lost write) triggers a repair: the whole file is
-// read and compared with the image the store expects, and the first differing byte onwards
-// is rewritten and synced, until the file reads back exactly. The store keeps that image in
-// memory; compaction keeps it short.
+// Durability. An append writes the records at the end of the log file and syncs (one
+// write-through, sim::Disk::WriteAndSync), reads them back, and only then raises the metadata
+// `watermark` to the batch's last index (synced and verified in turn). durable_index() rises only
+// after both, so an entry is acknowledged only once it is synced, verified, and covered by the
+// watermark. A read-back that differs (a write corruption, a misdirected write, a lost write)
+// triggers a repair: the whole file is read and compared with the image the store expects, and the
+// first differing byte onwards is rewritten and synced, until the file reads back exactly. The
+// store keeps that image in memory; compaction keeps it short.
 //
 // durable_index() is the highest index through which the synced, verified log equals the log
 // as queued: queuing TruncateSuffix(k) lowers it to k - 1 at once.

@@ -98,19 +98,16 @@ void MetaStore::WriteSlot() {
   std::string padded = target_bytes_;
   padded.resize(kSectorBytes, '\0');
   sim::Disk* disk = env_.disk();
-  disk->Write(kMetaFile, offset, std::move(padded), [this, disk, offset](absl::Status) {
-    disk->Sync(kMetaFile, [this, disk, offset](absl::Status) {
-      disk->Read(kMetaFile, offset, target_bytes_.size(),
-                 [this](absl::StatusOr<std::string> bytes) {
-                   if (!bytes.ok() || *bytes != target_bytes_) {
-                     WriteSlot();  // Lost, misdirected or corrupt: the same slot again.
-                     return;
-                   }
-                   verified_slot_ = 1 - verified_slot_;
-                   writing_ = false;
-                   auto done = std::move(done_);
-                   done();
-                 });
+  disk->WriteAndSync(kMetaFile, offset, std::move(padded), [this, disk, offset](absl::Status) {
+    disk->Read(kMetaFile, offset, target_bytes_.size(), [this](absl::StatusOr<std::string> bytes) {
+      if (!bytes.ok() || *bytes != target_bytes_) {
+        WriteSlot();  // Lost, misdirected or corrupt: the same slot again.
+        return;
+      }
+      verified_slot_ = 1 - verified_slot_;
+      writing_ = false;
+      auto done = std::move(done_);
+      done();
     });
   });
 }
