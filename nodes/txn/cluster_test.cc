@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <optional>
@@ -466,6 +467,106 @@ TEST(ClusterTest, RetriedBindAndSubscribeRequestsAppendOneRecordEach) {
   EXPECT_EQ(fences.size(), 1u);
   // Both were answered: the lock service is bound and the CN serves.
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::ADD, "n", "", 1)}).outcome(), TxnReply::COMMITTED);
+}
+
+// A bind record whose append is answered late (its answer was lost, and the log client's
+// retry got it) can be covered by a checkpoint built before the answer came: a commit
+// appended after it was answered first. The checkpoint must carry that bind, since the
+// truncation it allows removes the record: a TN restarted from it otherwise hands the same
+// bind version out again, to a lock service that restarted with no locks, and a commit
+// whose locks the previous incarnation of that version granted passes as current: a lost
+// update.
+TEST(ClusterTest, ACheckpointCoveringAnUnansweredBindRecordCarriesItsVersion) {
+  ClusterOptions options;
+  options.knobs.flush_interval = sim::Duration::Millis(10);
+  options.knobs.commit_retry = sim::Duration::Millis(5);
+  Harness h(options);
+  const sim::NodeId tn = h.cluster.layout().tn(), locks = h.cluster.layout().lock_service();
+  const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
+  // What the TN appends and the log service answers: the bind record and its index, the
+  // checkpoints, the truncations. The first answer to the bind record is dropped.
+  std::optional<std::pair<uint64_t, uint64_t>> bind_id;  // (client id, seq)
+  uint64_t bind_version = 0, bind_index = 0;
+  int bind_answers = 0;  // Sent by the log service, the dropped one included.
+  // The checkpoints the TN appended while the bind record was answered only by the dropped
+  // answer.
+  std::vector<Checkpoint> checkpoints;
+  uint64_t truncated_upto = 0;
+  std::optional<sim::NodeId> blocked;  // A replica's link to the TN, blocked for one answer.
+  bool hold_commit = false;  // Cut cn0 off the TN at its next commit request, until healed.
+  h.world.network().set_tap([&](sim::NodeId f, sim::NodeId t, std::string_view b) {
+    if (blocked.has_value()) {  // The dropped answer was decided after the last call.
+      h.world.network().HealLink(*blocked, tn);
+      blocked.reset();
+    }
+    if (Message request;
+        hold_commit && f == cn0 && t == tn && ParseMessage(b, &request) && request.has_commit()) {
+      h.world.network().BlockOneWay(cn0, tn);
+      hold_commit = false;
+      return;
+    }
+    logservice::Message m;
+    if (!ParseMessage(b, &m)) return;
+    if (f == tn && m.has_client_append()) {
+      LogRecord r;
+      if (!ParseMessage(m.client_append().payload(), &r)) return;
+      if (r.has_bind_version() && !bind_id.has_value()) {
+        bind_id = {m.client_append().client_id(), m.client_append().seq()};
+        bind_version = r.bind_version();
+      }
+      if (r.has_checkpoint() && bind_answers == 1) checkpoints.push_back(r.checkpoint());
+    }
+    if (f == tn && m.has_client_truncate()) {
+      truncated_upto = std::max(truncated_upto, m.client_truncate().upto());
+    }
+    if (t == tn && m.has_client_append_reply() && bind_id.has_value() &&
+        std::pair(m.client_append_reply().client_id(), m.client_append_reply().seq()) == *bind_id &&
+        m.client_append_reply().status() == logservice::OK && ++bind_answers == 1) {
+      bind_index = m.client_append_reply().index();
+      h.world.network().BlockOneWay(f, tn);
+      blocked = f;
+    }
+  });
+  // T1 adds 10 to k under the lock service's first bind; its commit is held up.
+  ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
+  hold_commit = true;
+  h.client->Send(cn0, {MakeOp(Op::ADD, "k", "", 10)});
+  for (int i = 0; i < 100 && hold_commit; ++i) h.Settle(sim::Duration::Millis(1));
+  ASSERT_FALSE(hold_commit) << "T1 sent no commit request";
+  // The lock service loses its locks and asks for a new bind; the first answer to the bind
+  // record is lost, so the log client asks again only after its attempt timeout (100 ms).
+  h.world.CrashNode(locks);
+  h.world.RestartNode(locks);
+  for (int i = 0; i < 100 && bind_index == 0; ++i) h.Settle(sim::Duration::Millis(1));
+  ASSERT_NE(bind_index, 0u) << "the bind record was never answered";
+  // T1's commit goes in after the bind record and is answered first; a flush follows.
+  h.world.network().Heal();
+  ASSERT_EQ(h.Await(h.client).outcome(), TxnReply::COMMITTED);
+  h.Settle(sim::Duration::Millis(500));
+  ASSERT_GE(bind_answers, 2) << "the log client did not ask again";
+  ASSERT_FALSE(checkpoints.empty()) << "no checkpoint before the bind record was answered";
+  const Checkpoint& covering = checkpoints.back();
+  ASSERT_GE(covering.covers_index(), bind_index)
+      << "the scenario needs a checkpoint built before the answer to cover the bind record";
+  ASSERT_GE(truncated_upto, bind_index) << "the bind record was not truncated away";
+  EXPECT_GE(covering.bind_version(), bind_version)
+      << "the checkpoint forgot the bind record it covers";
+
+  // The TN restarts from that checkpoint. T2 adds 100 to k under the lock service's bind;
+  // its commit is held up while the lock service restarts and binds again, and T3 adds 1000.
+  h.Restart(tn);
+  hold_commit = true;
+  h.other->Send(cn0, {MakeOp(Op::ADD, "k", "", 100)});
+  for (int i = 0; i < 100 && hold_commit; ++i) h.Settle(sim::Duration::Millis(1));
+  ASSERT_FALSE(hold_commit) << "T2 sent no commit request";
+  h.Restart(locks);
+  ASSERT_EQ(h.Run(cn1, {MakeOp(Op::ADD, "k", "", 1000)}).outcome(), TxnReply::COMMITTED);
+  h.world.network().Heal();
+  const TxnReply t2 = h.Await(h.other);
+  EXPECT_EQ(t2.outcome(), TxnReply::ABORTED) << "T2 committed under a bind handed out twice";
+  const TxnReply read = h.Run(cn1, {MakeOp(Op::READ, "k")});
+  ASSERT_EQ(read.outcome(), TxnReply::COMMITTED) << read.reason();
+  EXPECT_EQ(read.results(0).value(), "1011") << "T3's update was lost";
 }
 
 // A late copy of a CN's current subscribe request must not make the TN serve that
