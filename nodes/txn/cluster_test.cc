@@ -573,16 +573,22 @@ TEST(ClusterTest, ACheckpointCoveringAnUnansweredBindRecordCarriesItsVersion) {
 // subscription a second time: the new snapshot restarts the push numbering under the same
 // subscription id, so a late copy of a push of the first numbering passes for the second's
 // push of that seq, and the real one is dropped as a duplicate: the CN reads past a commit
-// it never applied.
+// it never applied. (The CN now ignores a second snapshot of its subscription, so it drops
+// every push of the second numbering as a duplicate instead, and hears nothing until it
+// gives the subscription up and subscribes again.)
 TEST(ClusterTest, ALateCopyOfASubscribeDoesNotRestartTheSubscription) {
   Harness h({});
   const sim::NodeId cn0 = h.cluster.cns()[0], cn1 = h.cluster.cns()[1];
   const sim::NodeId tn = h.cluster.layout().tn();
   std::string subscribe, push;
+  int subscribes = 0;
   h.world.network().set_tap([&](sim::NodeId f, sim::NodeId t, std::string_view b) {
     Message m;
     if (!ParseMessage(b, &m)) return;
-    if (f == cn0 && t == tn && m.has_subscribe()) subscribe = b;
+    if (f == cn0 && t == tn && m.has_subscribe()) {
+      subscribe = b;
+      ++subscribes;
+    }
     if (f == tn && t == cn0 && m.has_logtail() && m.logtail().entries_size() > 0) push = b;
   });
   // Cut off long enough to subscribe again, so the tap sees the current subscribe.
@@ -601,6 +607,7 @@ TEST(ClusterTest, ALateCopyOfASubscribeDoesNotRestartTheSubscription) {
   for (int i = 0; i < 3; ++i) put_on_cn1();
   const std::string late_push = push;  // Of the current numbering.
   ASSERT_FALSE(late_push.empty());
+  const int subscribes_before = subscribes;
   h.world.network().Send(cn0, tn, subscribe);  // Late.
   h.Settle(sim::Duration::Millis(10));
   h.world.network().Send(tn, cn0, late_push);  // Late too.
@@ -613,6 +620,9 @@ TEST(ClusterTest, ALateCopyOfASubscribeDoesNotRestartTheSubscription) {
   for (size_t i = 0; i < written.size(); ++i) {
     EXPECT_TRUE(read.results(static_cast<int>(i)).has_value()) << written[i] << " is missing";
   }
+  // The late copy (which the tap saw too) is the only subscribe since.
+  EXPECT_EQ(subscribes, subscribes_before + 1)
+      << "cn0 dropped the pushes of a second numbering until it subscribed again";
 }
 
 // A late copy of a subscribe of an earlier CN incarnation the TN never heard of (it died
