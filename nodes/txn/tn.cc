@@ -640,8 +640,10 @@ void Tn::OnSubscribe(sim::NodeId cn, const Subscribe& subscribe) {
                 ApplyCnFence(cn, incarnation, *at);
                 // The outcomes of the incarnations it replaced stay: one of them may be alive after
                 // all (a late subscribe of a dead one fenced it) and ask again, and must hear what
-                // was decided, not a refusal. A record appended for the same incarnation before
-                // (its answer lost, say) may have served it already.
+                // was decided, not a refusal. The Served check is defensive: this incarnation
+                // became current just now (one fence record per incarnation is in flight, a lost
+                // answer serves nothing, and ResolveUnknownBatch applies commit batches only), so
+                // nothing has served it yet. It is kept in case another path ever applies fences.
                 if (cn_incarnations_[cn].incarnation == incarnation && !Served(cn, subscription)) {
                   SendSnapshot(cn, subscription);
                 }
