@@ -527,17 +527,24 @@ TEST(ClusterTest, ACheckpointCoveringAnUnansweredBindRecordCarriesItsVersion) {
       blocked = f;
     }
   });
+  auto settle_until = [&](const auto& done) {
+    for (int i = 0; i < 100 && !done(); ++i) h.Settle(sim::Duration::Millis(1));
+  };
+  // `c` adds `delta` to k on cn0, which is cut off the TN as it sends the commit request.
+  auto add_with_held_commit = [&](TestClient* c, int64_t delta) {
+    hold_commit = true;
+    c->Send(cn0, {MakeOp(Op::ADD, "k", "", delta)});
+    settle_until([&] { return !hold_commit; });
+  };
   // T1 adds 10 to k under the lock service's first bind; its commit is held up.
   ASSERT_EQ(h.Run(cn0, {MakeOp(Op::PUT, "k", "1")}).outcome(), TxnReply::COMMITTED);
-  hold_commit = true;
-  h.client->Send(cn0, {MakeOp(Op::ADD, "k", "", 10)});
-  for (int i = 0; i < 100 && hold_commit; ++i) h.Settle(sim::Duration::Millis(1));
+  add_with_held_commit(h.client, 10);
   ASSERT_FALSE(hold_commit) << "T1 sent no commit request";
   // The lock service loses its locks and asks for a new bind; the first answer to the bind
   // record is lost, so the log client asks again only after its attempt timeout (100 ms).
   h.world.CrashNode(locks);
   h.world.RestartNode(locks);
-  for (int i = 0; i < 100 && bind_index == 0; ++i) h.Settle(sim::Duration::Millis(1));
+  settle_until([&] { return bind_index != 0; });
   ASSERT_NE(bind_index, 0u) << "the bind record was never answered";
   // T1's commit goes in after the bind record and is answered first; a flush follows.
   h.world.network().Heal();
@@ -555,9 +562,7 @@ TEST(ClusterTest, ACheckpointCoveringAnUnansweredBindRecordCarriesItsVersion) {
   // The TN restarts from that checkpoint. T2 adds 100 to k under the lock service's bind;
   // its commit is held up while the lock service restarts and binds again, and T3 adds 1000.
   h.Restart(tn);
-  hold_commit = true;
-  h.other->Send(cn0, {MakeOp(Op::ADD, "k", "", 100)});
-  for (int i = 0; i < 100 && hold_commit; ++i) h.Settle(sim::Duration::Millis(1));
+  add_with_held_commit(h.other, 100);
   ASSERT_FALSE(hold_commit) << "T2 sent no commit request";
   h.Restart(locks);
   ASSERT_EQ(h.Run(cn1, {MakeOp(Op::ADD, "k", "", 1000)}).outcome(), TxnReply::COMMITTED);
