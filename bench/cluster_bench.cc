@@ -18,11 +18,12 @@
 // simulated seconds per wall second on one core.
 //
 // Built by scripts/build-pgo (profile-guided and link-time optimization, trained on every
-// workload and mode, not only these runs), the default SI scenario meets both goals: two
-// runs alternating with build/'s, in one quiet stretch, measured 53,100 and 53,400
-// committed transactions and 1,027 and 1,034 simulated s/s, against build/'s 41,400 and
-// 45,500, 802 and 880 (1.17-1.28x). The default RC scenario, 50,000-51,500 and 866-892,
-// misses the second; a slow minute (the host's speed swings by up to 1.7x) misses both.
+// workload and mode on seeds no benchmark runs), the default SI scenario meets both goals at
+// the median: five runs of it alternating with build/'s, --benchmark_min_time=2, measured
+// 49,800-54,200 committed transactions (median 53,000) and 964-1,049 simulated s/s (median
+// 1,026), against build/'s 44,900-45,800 and 869-887. The default RC scenario, about 51,700
+// and 896, misses the second; a slow minute (the host's speed swings by up to 1.7x) misses
+// both.
 //
 // The budget. At the 2.4-3.4 M events per wall second of build/'s 3-client shapes, 50,000
 // commits/s allows 48-67 events per committed transaction. Over seeds 1..40 a default light
